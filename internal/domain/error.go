@@ -1,0 +1,90 @@
+// Package domain holds the types, rules and errors of puqMinIOS3: what an S3
+// storage account is, how it is named, which policy it gets and how its disk
+// usage is judged. It knows nothing of MinIO's wire protocol, SQLite or WHMCS;
+// the packages around it translate their own errors into the errors here.
+package domain
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. A bridge response carries one of them; the PHP shim maps them
+// to words. Codes that concern the request itself are returned before any
+// call reaches MinIO.
+const (
+	EINVALIDJSON  = "invalid_json"        // the request is not one JSON object
+	EVERSION      = "unsupported_version" // the envelope version is not known
+	EUNKNOWN      = "unknown_action"      // the action is not known
+	EMISSING      = "missing_field"       // a required field is absent or empty
+	EINVALID      = "invalid_field"       // a field has the wrong type or value
+	ETOOLARGE     = "too_large"           // the request exceeds the size limit
+	EINVALIDNAME  = "invalid_name"        // a user or bucket name MinIO would refuse
+	EINVALIDPOL   = "invalid_policy"      // a policy that is malformed or reaches outside its tenant
+	ECONFLICT     = "name_conflict"       // the name overlaps another tenant's namespace
+	ENOTFOUND     = "not_found"           // the user, policy or group does not exist
+	ERETENTION    = "object_retention"    // objects under retention or legal hold block deletion
+	EUNAUTHORIZED = "unauthorized"        // MinIO refused the admin credentials
+	EUNAVAILABLE  = "unavailable"         // MinIO cannot be reached or is not ready
+	ETIMEOUT      = "timeout"             // the call's deadline passed
+	ETLS          = "tls"                 // the TLS handshake or certificate check failed
+	EREMOTE       = "minio_error"         // MinIO answered with an error we do not map
+	ESTORE        = "store"               // the usage history database failed
+	EINTERNAL     = "internal"            // a bug; details are in the operator's log
+)
+
+// Error is a failure the end user or admin may read. Code is one of the
+// constants above, Message is safe to show (it never holds a secret), and
+// Retryable says whether running the same action again may succeed.
+type Error struct {
+	Code      string
+	Message   string
+	Retryable bool
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Errorf returns a non-retryable *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Retryf returns a retryable *Error with a formatted message.
+func Retryf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Retryable: true}
+}
+
+// ErrorCode returns the code of err's *Error, or EINTERNAL for any other error
+// and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of err's *Error, or a generic text for any
+// other error: internal details belong in the log, not in front of users.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "internal error; see the puqminio log for details"
+}
+
+// IsRetryable reports whether err is an *Error marked retryable.
+func IsRetryable(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Retryable
+}

@@ -1,0 +1,153 @@
+package domain
+
+import (
+	"math"
+	"net/url"
+	"strings"
+)
+
+// Unit multipliers: the product's disk space is given in binary units, as
+// WHMCS's own "MB" columns are (1 MB = 1,048,576 bytes).
+var unitBytes = map[string]int64{
+	"MB": 1 << 20,
+	"GB": 1 << 30,
+	"TB": 1 << 40,
+	"PB": 1 << 50,
+}
+
+// Password display modes for the client area.
+const (
+	PasswordShow   = "show"   // the secret is printed
+	PasswordButton = "button" // the secret is hidden behind a "show" button
+	PasswordHide   = "hide"   // the secret is never sent to the page
+)
+
+// Usage modes for the daily run.
+const (
+	UsageScanner = "scanner" // MinIO's scanner figures, one call per server
+	UsageExact   = "exact"   // object listings, exact but one request per 1000 objects
+)
+
+// Product is a WHMCS product's module settings, as the shim passes them.
+// Zero values mean "use the default"; Normalize fills them in.
+type Product struct {
+	Unit                  string  `json:"unit"`                  // MB, GB, TB or PB
+	DiskSpace             float64 `json:"diskSpace"`             // in Unit; 0 is unlimited
+	WarnPercent           int     `json:"warnPercent"`           // 1-100, default 90
+	WarnTemplate          string  `json:"warnTemplate"`          // WHMCS email template name
+	LimitTemplate         string  `json:"limitTemplate"`         // WHMCS email template name
+	Group                 string  `json:"group"`                 // MinIO group, optional
+	Policy                string  `json:"policy"`                // raw standard policy with <USER_ID>
+	LimitPolicy           string  `json:"limitPolicy"`           // raw disk-limit policy with <USER_ID>
+	AllowForeignResources bool    `json:"allowForeignResources"` // accept policies reaching outside the tenant
+	HistoryDays           int     `json:"historyDays"`           // usage history retention, default 365
+	InstructionURL        string  `json:"instructionUrl"`        // http(s) link shown to clients
+	DefaultBucket         bool    `json:"defaultBucket"`         // create <user>-<suffix> on create
+	BucketSuffix          string  `json:"bucketSuffix"`          // default "data"
+	PasswordDisplay       string  `json:"passwordDisplay"`       // show, button or hide
+	UsernameRule          string  `json:"usernameRule"`          // default {client_id}-{service_id}
+	PasswordRule          string  `json:"passwordRule"`          // length:charset
+	PublicEndpoint        string  `json:"publicEndpoint"`        // shown to clients instead of the admin address
+	UsageMode             string  `json:"usageMode"`             // scanner or exact
+	CheckIntervalMinutes  int     `json:"checkIntervalMinutes"`  // sooner-than-daily re-check, default 60
+}
+
+// Defaults.
+const (
+	DefaultUsernameRule  = "{client_id}-{service_id}"
+	DefaultPasswordRule  = "12:123456789QAZWSXEDCRFVTGBYHNUJMIKqazwsxedcrfvtgbyhnujmikolp"
+	DefaultWarnPercent   = 90
+	DefaultHistoryDays   = 365
+	DefaultBucketSuffix  = "data"
+	DefaultCheckInterval = 60
+	MaxHistoryDays       = 3660
+	MaxPolicyBytes       = 20 << 10 // MinIO refuses canned policies over 20 KiB
+)
+
+// Normalize fills defaults in and checks every setting, returning an
+// EINVALID error that names the first bad one. It does not look at the
+// policies beyond their size; RenderPolicy checks them per user.
+func (p *Product) Normalize() error {
+	p.Unit = strings.ToUpper(strings.TrimSpace(p.Unit))
+	if p.Unit == "" {
+		p.Unit = "GB"
+	}
+	if _, ok := unitBytes[p.Unit]; !ok {
+		return Errorf(EINVALID, "product.unit must be MB, GB, TB or PB, not %q", p.Unit)
+	}
+	if p.DiskSpace < 0 || math.IsNaN(p.DiskSpace) || math.IsInf(p.DiskSpace, 0) {
+		return Errorf(EINVALID, "product.diskSpace must be 0 (unlimited) or a positive number")
+	}
+	if p.DiskSpace*float64(unitBytes[p.Unit]) > float64(math.MaxInt64/2) {
+		return Errorf(EINVALID, "product.diskSpace is too large")
+	}
+	if p.WarnPercent == 0 {
+		p.WarnPercent = DefaultWarnPercent
+	}
+	if p.WarnPercent < 1 || p.WarnPercent > 100 {
+		return Errorf(EINVALID, "product.warnPercent must be between 1 and 100")
+	}
+	if p.HistoryDays == 0 {
+		p.HistoryDays = DefaultHistoryDays
+	}
+	if p.HistoryDays < 1 || p.HistoryDays > MaxHistoryDays {
+		return Errorf(EINVALID, "product.historyDays must be between 1 and %d", MaxHistoryDays)
+	}
+	if p.InstructionURL = strings.TrimSpace(p.InstructionURL); p.InstructionURL != "" {
+		u, err := url.Parse(p.InstructionURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Errorf(EINVALID, "product.instructionUrl must be an http:// or https:// address")
+		}
+	}
+	p.BucketSuffix = strings.TrimSpace(p.BucketSuffix)
+	if p.BucketSuffix == "" {
+		p.BucketSuffix = DefaultBucketSuffix
+	}
+	if !bucketPart.MatchString(p.BucketSuffix) {
+		return Errorf(EINVALID, "product.bucketSuffix may hold only lowercase letters, digits and inner hyphens")
+	}
+	switch p.PasswordDisplay {
+	case "":
+		p.PasswordDisplay = PasswordButton
+	case PasswordShow, PasswordButton, PasswordHide:
+	default:
+		return Errorf(EINVALID, "product.passwordDisplay must be show, button or hide")
+	}
+	if strings.TrimSpace(p.UsernameRule) == "" {
+		p.UsernameRule = DefaultUsernameRule
+	}
+	if strings.TrimSpace(p.PasswordRule) == "" {
+		p.PasswordRule = DefaultPasswordRule
+	}
+	if _, _, err := ParsePasswordRule(p.PasswordRule); err != nil {
+		return err
+	}
+	switch p.UsageMode {
+	case "":
+		p.UsageMode = UsageScanner
+	case UsageScanner, UsageExact:
+	default:
+		return Errorf(EINVALID, "product.usageMode must be scanner or exact")
+	}
+	if p.CheckIntervalMinutes == 0 {
+		p.CheckIntervalMinutes = DefaultCheckInterval
+	}
+	if p.CheckIntervalMinutes < 5 || p.CheckIntervalMinutes > 1440 {
+		return Errorf(EINVALID, "product.checkIntervalMinutes must be between 5 and 1440")
+	}
+	if p.Group = strings.TrimSpace(p.Group); p.Group != "" && !groupName.MatchString(p.Group) {
+		return Errorf(EINVALID, "product.group may hold letters, digits and . _ - @ only (at most 64)")
+	}
+	if len(p.Policy) > MaxPolicyBytes || len(p.LimitPolicy) > MaxPolicyBytes {
+		return Errorf(EINVALIDPOL, "a raw policy is larger than MinIO's 20 KiB limit")
+	}
+	return nil
+}
+
+// UnitBytes returns the number of bytes in one product unit.
+func (p *Product) UnitBytes() int64 { return unitBytes[p.Unit] }
+
+// LimitBytes returns the disk limit in bytes, or 0 for an unlimited product.
+func (p *Product) LimitBytes() int64 {
+	return int64(p.DiskSpace * float64(unitBytes[p.Unit]))
+}

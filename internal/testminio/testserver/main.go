@@ -1,0 +1,48 @@
+// Command testserver runs a throwaway MinIO server for the PHP tests, the
+// browser tests and `make demo`. It prints one JSON line with the endpoint and
+// the root credentials, then serves until its standard input closes or it
+// receives SIGTERM/SIGINT, and removes its data directory on the way out.
+//
+//	go run ./internal/testminio/testserver [-tls]
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/puqminios3/puqminio/internal/testminio"
+)
+
+func main() {
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a fresh self-signed CA")
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "puqminio-testserver-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer os.RemoveAll(dir)
+	s, err := testminio.Launch(dir, testminio.Options{TLS: *useTLS})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer s.Stop()
+	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"endpoint": s.Endpoint, "accessKey": s.AccessKey, "secretKey": s.SecretKey,
+		"secure": s.Secure, "caPem": string(s.CAPEM), "dataDir": s.DataDir,
+	})
+	done := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case <-done:
+	case <-sig:
+	}
+}
