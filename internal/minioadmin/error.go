@@ -1,0 +1,146 @@
+package minioadmin
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// MinIO error codes callers act on. The list is not exhaustive: any code the
+// server sends ends up in Error.Code.
+const (
+	CodeNoSuchUser            = "XMinioAdminNoSuchUser"                 // 404: the user does not exist
+	CodeNoSuchGroup           = "XMinioAdminNoSuchGroup"                // 404: the group does not exist
+	CodeNoSuchPolicy          = "XMinioAdminNoSuchPolicy"               // 404: the canned policy does not exist
+	CodePolicyAlreadyApplied  = "XMinioAdminPolicyChangeAlreadyApplied" // 400: attach/detach would change nothing
+	CodeGroupNotEmpty         = "XMinioAdminGroupNotEmpty"              // 400: a group with members cannot be removed
+	CodePolicyInUse           = "XMinioIAMPolicyInUse"                  // 400: the policy is still attached
+	CodeBadJSON               = "XMinioAdminConfigBadJSON"              // 400: bad body, also a body that failed to decrypt
+	CodeInvalidCredentials    = "XMinioInvalidIAMCredentials"           // 400/404: bad keys; also "no such service account"
+	CodeAccessDenied          = "AccessDenied"                          // 403: the signing credential lacks the right
+	CodeInvalidAccessKeyID    = "InvalidAccessKeyId"                    // 403: the signing access key is unknown
+	CodeSignatureDoesNotMatch = "SignatureDoesNotMatch"                 // 403: wrong secret key (or clock skew)
+	CodeServerNotInitialized  = "XMinioServerNotInitialized"            // 503: still starting; retried
+	CodeVersionMismatch       = "XMinioAdminVersionMismatch"            // 426: the server lacks this route
+)
+
+// Error is what every failure MinIO reports becomes: the HTTP status and
+// MinIO's own code, message, resource and request id. Failures that never
+// got an answer (network, TLS, deadline) are not an *Error.
+type Error struct {
+	StatusCode int
+	Code       string
+	Message    string
+	Resource   string
+	RequestID  string
+}
+
+// Error implements the error interface. It holds only what the server said
+// about the request, which never includes request bodies; secrets the
+// client knows of are scrubbed from the server's text before it gets here.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("minio admin: ")
+	if e.Message != "" {
+		b.WriteString(e.Message)
+	} else {
+		b.WriteString(http.StatusText(e.StatusCode))
+	}
+	fmt.Fprintf(&b, " (code %s, HTTP %d", e.Code, e.StatusCode)
+	if e.Resource != "" {
+		b.WriteString(", resource " + e.Resource)
+	}
+	if e.RequestID != "" {
+		b.WriteString(", request " + e.RequestID)
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// ErrorCodeOf returns MinIO's error code if err is or wraps an *Error, and
+// "" otherwise.
+func ErrorCodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// errorBody holds the fields MinIO sends in both its JSON and XML error
+// bodies; the XML names are the same words as the JSON keys.
+type errorBody struct {
+	XMLName   xml.Name `json:"-" xml:"Error"`
+	Code      string   `json:"Code" xml:"Code"`
+	Message   string   `json:"Message" xml:"Message"`
+	Resource  string   `json:"Resource" xml:"Resource"`
+	RequestID string   `json:"RequestId" xml:"RequestId"`
+}
+
+// parseError turns a non-2xx answer into an *Error: JSON first (the admin
+// handlers), then XML (auth middleware, plain S3 errors), then the bare
+// status for bodies that are neither (proxies, empty bodies). secrets are
+// removed from every text field in case the server echoes request input.
+func parseError(status int, header http.Header, body []byte, secrets []string) *Error {
+	e := &Error{StatusCode: status}
+	var eb errorBody
+	if json.Unmarshal(body, &eb) == nil && eb.Code != "" {
+		e.Code, e.Message, e.Resource, e.RequestID = eb.Code, eb.Message, eb.Resource, eb.RequestID
+	} else if eb = (errorBody{}); xml.Unmarshal(body, &eb) == nil && eb.Code != "" {
+		e.Code, e.Message, e.Resource, e.RequestID = eb.Code, eb.Message, eb.Resource, eb.RequestID
+	} else {
+		// No structured body: name the status so callers can still switch
+		// on Code ("ServiceUnavailable", "NotFound", ...).
+		e.Code = strings.ReplaceAll(http.StatusText(status), " ", "")
+		e.Message = http.StatusText(status)
+	}
+	if e.RequestID == "" {
+		e.RequestID = header.Get("X-Amz-Request-Id")
+	}
+	for _, s := range secrets {
+		if s == "" {
+			continue
+		}
+		e.Message = strings.ReplaceAll(e.Message, s, "[REDACTED]")
+		e.Resource = strings.ReplaceAll(e.Resource, s, "[REDACTED]")
+	}
+	return e
+}
+
+// TLSError reports that the TLS handshake or the server's certificate check
+// failed. It wraps the crypto/tls or crypto/x509 error, so callers can use
+// errors.As with *TLSError, *tls.CertificateVerificationError,
+// x509.UnknownAuthorityError, x509.HostnameError and the like. It is never
+// retried: a wrong certificate does not fix itself in a second.
+type TLSError struct {
+	Op  string // the admin operation, e.g. "list-users"
+	Err error
+}
+
+// Error implements the error interface.
+func (e *TLSError) Error() string {
+	return "minio admin: " + e.Op + ": TLS: " + e.Err.Error()
+}
+
+// Unwrap returns the underlying crypto/tls or crypto/x509 error.
+func (e *TLSError) Unwrap() error { return e.Err }
+
+// isTLSFailure reports whether err comes from the handshake or the
+// certificate check rather than from the network.
+func isTLSFailure(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+		alert    tls.AlertError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
