@@ -1,0 +1,68 @@
+<?php
+
+use WHMCS\Module\Server\PuqMinIOS3\ProductSettings;
+
+/** The Module Settings tab. */
+class ConfigOptionsTest extends PuqTestCase
+{
+    /**
+     * The JSON names in configoption order. Existing products store their
+     * values by position: this list may only grow at its end.
+     */
+    const ORDER = ['unit', 'diskSpace', 'warnTemplate', 'warnPercent', 'group', 'policy', 'limitTemplate',
+        'limitPolicy', 'historyDays', 'instructionUrl', 'defaultBucket', 'bucketSuffix', 'passwordDisplay',
+        'usernameRule', 'passwordRule', 'publicEndpoint', 'usageMode', 'checkIntervalMinutes',
+        'allowForeignResources'];
+
+    public function testOrderIsAppendOnly()
+    {
+        $names = array_keys(ProductSettings::fields());
+        $this->assertSame(self::ORDER, array_slice($names, 0, count(self::ORDER)));
+        $this->assertLessThanOrEqual(24, count($names));
+    }
+
+    public function testEveryFieldIsWellFormed()
+    {
+        $options = puqMinIOS3_ConfigOptions();
+        $this->assertCount(count(ProductSettings::fields()), $options, 'friendly names are unique');
+        foreach ($options as $label => $field) {
+            $this->assertSame($label, $field['FriendlyName']);
+            $this->assertContains($field['Type'], ['text', 'password', 'yesno', 'dropdown', 'radio', 'textarea']);
+            if ($field['Type'] === 'dropdown') {
+                $this->assertArrayHasKey($field['Default'], $field['Options']);
+            }
+            if (isset($field['Loader'])) {
+                $this->assertTrue(function_exists($field['Loader']), $field['Loader']);
+            }
+        }
+        $this->assertSame(['MB', 'GB', 'TB', 'PB'], array_keys($options['Unit']['Options']));
+        $this->assertSame('90', $options['Notification, used disk space X %']['Default']);
+        $this->assertSame('textarea', $options['Raw Policy']['Type']);
+        $this->assertSame('textarea', $options['Raw policy Disk limit']['Type']);
+    }
+
+    public function testDefaultPoliciesAreJsonScopedToTheTenant()
+    {
+        foreach ([ProductSettings::DEFAULT_POLICY, ProductSettings::DEFAULT_LIMIT_POLICY] as $policy) {
+            $doc = json_decode($policy, true);
+            $this->assertSame('2012-10-17', $doc['Version']);
+            foreach ($doc['Statement'] as $st) {
+                $this->assertSame(['arn:aws:s3:::<USER_ID>', 'arn:aws:s3:::<USER_ID>/*', 'arn:aws:s3:::<USER_ID>-*'], $st['Resource']);
+            }
+        }
+        $this->assertStringNotContainsString('s3:PutObject', ProductSettings::DEFAULT_LIMIT_POLICY);
+    }
+
+    public function testEmailTemplateLoaderListsProductTemplates()
+    {
+        $pdo = WhmcsEmulation::pdo();
+        $pdo->exec("INSERT INTO tblemailtemplates (type, name, language) VALUES
+            ('product', 'puqMinIOS3 Notification disk limit', ''),
+            ('product', 'puqMinIOS3 Notification disk limit', 'german'),
+            ('product', 'Hosting Account Welcome Email', ''),
+            ('general', 'Password Reset Validation', '')");
+        $list = puqMinIOS3_ProductEmailTemplates();
+        $this->assertSame(['' => '(none)', 'Hosting Account Welcome Email' => 'Hosting Account Welcome Email',
+            'puqMinIOS3 Notification disk limit' => 'puqMinIOS3 Notification disk limit'], $list);
+    }
+}

@@ -1,0 +1,307 @@
+<?php
+/**
+ * Test helpers (not WHMCS emulation): the real puqminio binary, a real MinIO
+ * server, s3cmd as a tenant, and WHMCS-shaped $params backed by the
+ * emulated tables.
+ */
+
+use PHPUnit\Framework\TestCase;
+
+abstract class PuqTestCase extends TestCase
+{
+    /** The repository root. */
+    const ROOT = __DIR__ . '/../..';
+
+    /** @var array|null the running test server: endpoint, accessKey, secretKey, ... */
+    private static $minio;
+
+    /** @var resource|null */
+    private static $minioProc;
+
+    /** @var array */
+    private static $minioPipes = [];
+
+    /** @var string|null where this run keeps its files */
+    private static $tmp;
+
+    /** @var string|null|false the built binary, false when the build failed */
+    private static $binary;
+
+    /** @var string build output when it failed */
+    private static $buildError = '';
+
+    /** @var int next WHMCS ids, unique within the run */
+    private static $nextId = 100;
+
+    protected function setUp(): void
+    {
+        WhmcsEmulation::reset();
+        $_SESSION = [];
+        $_GET = [];
+        putenv('PUQMINIO_DB_PATH=' . self::tmp() . '/store/usage.db');
+    }
+
+    /** A private temporary directory for the whole run, removed at exit. */
+    protected static function tmp()
+    {
+        if (self::$tmp === null) {
+            self::$tmp = sys_get_temp_dir() . '/puqminio-php-' . getmypid() . '-' . bin2hex(random_bytes(4));
+            mkdir(self::$tmp, 0700, true);
+            $dir = self::$tmp;
+            register_shutdown_function(function () use ($dir) {
+                self::stopMinio();
+                exec('rm -rf ' . escapeshellarg($dir));
+            });
+        }
+        return self::$tmp;
+    }
+
+    /** Runs a command array; returns [exit status, stdout+stderr]. */
+    protected static function runCommand(array $cmd, $cwd = null, array $env = null, $input = '')
+    {
+        $proc = proc_open($cmd, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]], $pipes, $cwd, $env);
+        fwrite($pipes[0], $input);
+        fclose($pipes[0]);
+        $out = stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        return [proc_close($proc), $out];
+    }
+
+    /**
+     * Builds cmd/puqminio to the module's bin/puqminio-linux-<arch>, once per
+     * run, and points PUQMINIO_BIN at nothing so the module picks it itself.
+     */
+    protected static function requireBinary()
+    {
+        if (self::$binary === null) {
+            $arch = \WHMCS\Module\Server\PuqMinIOS3\Bridge::arch(php_uname('m'));
+            $out = self::ROOT . '/whmcs/modules/servers/puqMinIOS3/bin/puqminio-linux-' . $arch;
+            if (!is_dir(self::ROOT . '/cmd/puqminio')) {
+                self::$binary = false;
+                self::$buildError = 'cmd/puqminio does not exist yet';
+            } else {
+                list($status, $log) = self::runCommand(['go', 'build', '-o', $out, './cmd/puqminio'], self::ROOT);
+                self::$binary = $status === 0 ? $out : false;
+                self::$buildError = $log;
+            }
+        }
+        if (self::$binary === false) {
+            self::fail('The puqminio binary could not be built: ' . self::$buildError);
+        }
+        putenv('PUQMINIO_BIN');
+        return self::$binary;
+    }
+
+    /**
+     * The MinIO test server (internal/testminio/testserver), started once per
+     * run and stopped when the run ends (its stdin closes).
+     *
+     * @return array{endpoint: string, accessKey: string, secretKey: string, secure: bool, caPem: string}
+     */
+    protected static function minio()
+    {
+        if (self::$minio === null) {
+            $bin = self::tmp() . '/testserver';
+            list($status, $log) = self::runCommand(['go', 'build', '-o', $bin, './internal/testminio/testserver'], self::ROOT);
+            if ($status !== 0) {
+                self::fail('Could not build the MinIO test server: ' . $log);
+            }
+            $proc = proc_open([$bin], [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', self::tmp() . '/minio.log', 'a']], $pipes);
+            $line = fgets($pipes[1]);
+            $info = json_decode((string) $line, true);
+            if (!is_array($info) || empty($info['endpoint'])) {
+                proc_close($proc);
+                self::fail('The MinIO test server did not start: ' . @file_get_contents(self::tmp() . '/minio.log'));
+            }
+            self::$minioProc = $proc;
+            self::$minioPipes = $pipes;
+            self::$minio = $info;
+        }
+        return self::$minio;
+    }
+
+    private static function stopMinio()
+    {
+        if (self::$minioProc) {
+            foreach (self::$minioPipes as $pipe) {
+                @fclose($pipe);
+            }
+            proc_close(self::$minioProc);
+            self::$minioProc = null;
+        }
+    }
+
+    /** @return int a WHMCS id not used before in this run */
+    protected static function nextId()
+    {
+        return self::$nextId++;
+    }
+
+    /**
+     * Server parameters as WHMCS passes them, for the test MinIO server.
+     */
+    protected static function serverParams($serverId = 1)
+    {
+        $m = self::minio();
+        list($host, $port) = explode(':', $m['endpoint']);
+        $params = [
+            'serverid' => $serverId,
+            'serverhostname' => $host,
+            'serverip' => '',
+            'serverport' => $port,
+            'serversecure' => (bool) $m['secure'],
+            'serverusername' => $m['accessKey'],
+            'serverpassword' => $m['secretKey'],
+            'serveraccesshash' => (string) ($m['caPem'] ?? ''),
+        ];
+        $pdo = WhmcsEmulation::pdo();
+        $exists = $pdo->prepare('SELECT COUNT(*) FROM tblservers WHERE id = ?');
+        $exists->execute([$serverId]);
+        if (!$exists->fetchColumn()) {
+            $pdo->prepare("INSERT INTO tblservers (id, name, type, hostname, port, secure, username, password, accesshash)
+                VALUES (?, 'minio', 'puqMinIOS3', ?, ?, ?, ?, ?, ?)")
+                ->execute([$serverId, $host, $port, $m['secure'] ? 'on' : '', $m['accessKey'],
+                    encrypt($m['secretKey']), (string) ($m['caPem'] ?? '')]);
+        }
+        return $params;
+    }
+
+    /**
+     * Product settings as configoption1..N, from JSON-named overrides.
+     */
+    protected static function configOptions(array $settings = [])
+    {
+        $out = [];
+        $n = 0;
+        foreach (\WHMCS\Module\Server\PuqMinIOS3\ProductSettings::fields() as $name => $field) {
+            $n++;
+            $value = array_key_exists($name, $settings) ? $settings[$name]
+                : ($field[1]['Type'] === 'yesno' ? '' : ($field[1]['Default'] ?? ''));
+            if ($value === true) {
+                $value = 'on';
+            } elseif ($value === false) {
+                $value = '';
+            }
+            $out['configoption' . $n] = (string) $value;
+        }
+        return $out;
+    }
+
+    /**
+     * A product and a Pending service in the emulated tables and the $params
+     * WHMCS would pass for it.
+     */
+    protected static function serviceParams(array $settings = [], array $overrides = [])
+    {
+        $pdo = WhmcsEmulation::pdo();
+        $server = self::serverParams();
+        $productId = self::nextId();
+        $serviceId = self::nextId();
+        $clientId = self::nextId();
+        $options = self::configOptions($settings);
+        $cols = implode(', ', array_keys($options));
+        $marks = implode(', ', array_fill(0, count($options), '?'));
+        $pdo->prepare("INSERT INTO tblproducts (id, name, servertype, $cols) VALUES (?, 'S3', 'puqMinIOS3', $marks)")
+            ->execute(array_merge([$productId], array_values($options)));
+        $pdo->prepare("INSERT INTO tblhosting (id, userid, packageid, server, domainstatus) VALUES (?, ?, ?, ?, 'Pending')")
+            ->execute([$serviceId, $clientId, $productId, $server['serverid']]);
+        return array_merge($server, $options, [
+            'serviceid' => $serviceId,
+            'userid' => $clientId,
+            'pid' => $productId,
+            'domain' => '',
+            'username' => '',
+            'password' => '',
+            'status' => 'Pending',
+            'configoptions' => [],
+            'customfields' => [],
+            'clientsdetails' => ['email' => 'client@example.com', 'firstname' => 'Ann', 'language' => ''],
+        ], $overrides);
+    }
+
+    /** The service's row in tblhosting. */
+    protected static function hosting($serviceId)
+    {
+        $stmt = WhmcsEmulation::pdo()->prepare('SELECT * FROM tblhosting WHERE id = ?');
+        $stmt->execute([$serviceId]);
+        return $stmt->fetch(\PDO::FETCH_ASSOC);
+    }
+
+    /** Sets the service's status in tblhosting and in $params, as WHMCS does. */
+    protected static function setStatus(array &$params, $status)
+    {
+        WhmcsEmulation::pdo()->prepare('UPDATE tblhosting SET domainstatus = ? WHERE id = ?')
+            ->execute([$status, $params['serviceid']]);
+        $params['status'] = $status;
+    }
+
+    /**
+     * Creates the account through the module and returns $params with the
+     * user name and password WHMCS now holds.
+     */
+    protected function createAccount(array $settings = [], array $overrides = [])
+    {
+        $params = self::serviceParams($settings, $overrides);
+        $this->assertSame('success', puqMinIOS3_CreateAccount($params));
+        $row = self::hosting($params['serviceid']);
+        $params['username'] = $row['username'];
+        $params['password'] = decrypt($row['password']);
+        self::setStatus($params, 'Active');
+        return $params;
+    }
+
+    /**
+     * Runs s3cmd as a user, with the secret in a private config file (never
+     * on the command line). Returns [exit status, output].
+     */
+    protected static function s3cmd($accessKey, $secretKey, array $args, $input = '')
+    {
+        $m = self::minio();
+        $cfg = self::tmp() . '/s3cfg-' . bin2hex(random_bytes(4));
+        $ini = "[default]\naccess_key = $accessKey\nsecret_key = $secretKey\nhost_base = {$m['endpoint']}\n"
+            . "host_bucket = {$m['endpoint']}\nuse_https = " . ($m['secure'] ? 'True' : 'False') . "\n"
+            . "signature_v2 = False\nbucket_location = us-east-1\ncheck_ssl_certificate = False\n";
+        touch($cfg);
+        chmod($cfg, 0600);
+        file_put_contents($cfg, $ini);
+        try {
+            return self::runCommand(array_merge(['s3cmd', '-c', $cfg, '--no-progress'], $args), null, null, $input);
+        } finally {
+            unlink($cfg);
+        }
+    }
+
+    /** s3cmd as the root admin. */
+    protected static function s3admin(array $args)
+    {
+        $m = self::minio();
+        return self::s3cmd($m['accessKey'], $m['secretKey'], $args);
+    }
+
+    /** A local file of $bytes random bytes. */
+    protected static function randomFile($bytes)
+    {
+        $path = self::tmp() . '/obj-' . bin2hex(random_bytes(4));
+        file_put_contents($path, random_bytes($bytes));
+        return $path;
+    }
+
+    /**
+     * No secret appears in anything handed to logModuleCall, before WHMCS's
+     * own masking.
+     */
+    protected function assertNoSecretLogged(array $secrets)
+    {
+        $this->assertNotEmpty(WhmcsEmulation::$moduleLog, 'nothing was logged');
+        foreach (WhmcsEmulation::$moduleLog as $entry) {
+            foreach ($secrets as $secret) {
+                if ((string) $secret === '') {
+                    continue;
+                }
+                $this->assertStringNotContainsString((string) $secret, $entry['raw'],
+                    'a secret reached logModuleCall in ' . $entry['action']);
+                $this->assertStringNotContainsString((string) $secret, implode("\n", WhmcsEmulation::$activity));
+            }
+        }
+    }
+}

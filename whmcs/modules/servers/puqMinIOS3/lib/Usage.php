@@ -1,0 +1,140 @@
+<?php
+
+namespace WHMCS\Module\Server\PuqMinIOS3;
+
+/**
+ * Carries a usage answer into WHMCS: the disk figures into tblhosting, the
+ * due notices out as emails, and the sent ones back to the binary so each is
+ * sent once (a failed email stays due and is tried on the next run).
+ */
+class Usage
+{
+    /** Seconds a usage run may take: exact measurement lists objects. */
+    const TIMEOUT = 300;
+
+    /**
+     * Measures every Active and Suspended service of a server in one request.
+     *
+     * @param array $serverParams server parameters (serverid, serverhostname, ...)
+     * @return array{services: int, emails: int, failures: string[]}
+     * @throws BridgeException
+     */
+    public static function updateServer(array $serverParams)
+    {
+        $services = [];
+        foreach (Whmcs::servicesOnServer((int) ($serverParams['serverid'] ?? 0)) as $row) {
+            if (trim((string) $row['username']) === '') {
+                continue;
+            }
+            $services[] = [
+                'id' => (int) $row['id'],
+                'clientId' => (int) $row['userid'],
+                'username' => (string) $row['username'],
+                'status' => (string) $row['domainstatus'],
+                'product' => ProductSettings::fromConfigOptions($row),
+            ];
+        }
+        if (!$services) {
+            return ['services' => 0, 'emails' => 0, 'failures' => []];
+        }
+        $request = Request::base('usage.update', $serverParams, self::TIMEOUT);
+        $request['params'] = ['services' => $services];
+        $result = Rpc::call($request, Request::secrets($serverParams));
+        return self::apply($result['services'] ?? [], (string) ($result['lastUpdate'] ?? ''), $serverParams);
+    }
+
+    /**
+     * Writes the figures, sends the due notices and reports the sent ones.
+     *
+     * @param array[] $entries the "services" of a usage answer
+     * @param string $lastUpdate RFC 3339 time of the measurement
+     * @param array $serverParams for the usage.notified request
+     * @return array{services: int, emails: int, failures: string[]}
+     * @throws BridgeException
+     */
+    public static function apply(array $entries, $lastUpdate, array $serverParams)
+    {
+        $when = $lastUpdate !== '' && strtotime($lastUpdate) !== false ? strtotime($lastUpdate) : time();
+        $stamp = date('Y-m-d H:i:s', $when);
+        $sent = [];
+        $failures = [];
+        foreach ($entries as $entry) {
+            $serviceId = (int) ($entry['id'] ?? 0);
+            if ($serviceId <= 0) {
+                continue;
+            }
+            Whmcs::saveUsage($serviceId, (int) round($entry['usedMB'] ?? 0), (int) round($entry['limitMB'] ?? 0), $stamp);
+            foreach ((array) ($entry['notices'] ?? []) as $notice) {
+                $template = (string) ($notice['template'] ?? '');
+                if ($template === '') {
+                    continue;
+                }
+                $error = Whmcs::sendEmail($template, $serviceId, (array) ($notice['vars'] ?? []));
+                if ($error === '') {
+                    $sent[] = ['serviceId' => $serviceId, 'kind' => (string) ($notice['kind'] ?? '')];
+                } else {
+                    $failures[] = sprintf('Service %d: email "%s" was not sent: %s', $serviceId, $template, $error);
+                }
+            }
+        }
+        if ($sent) {
+            $request = [
+                'v' => Request::VERSION,
+                'action' => 'usage.notified',
+                'store' => ['path' => Request::storePath()],
+                'params' => ['notices' => $sent],
+            ];
+            Rpc::call($request, Request::secrets($serverParams));
+        }
+        return ['services' => count($entries), 'emails' => count($sent), 'failures' => $failures];
+    }
+
+    /**
+     * The after-cron re-check: runs updateServer for each server that has a
+     * service whose last measurement is older than its product's re-check
+     * interval (default 60 minutes). The daily UsageUpdate still runs as usual.
+     *
+     * @param int|null $now Unix time, for tests
+     * @return array<int, string> server id => "ok" or the error text, for the servers run
+     */
+    public static function recheckDue($now = null)
+    {
+        $now = $now === null ? time() : (int) $now;
+        $ran = [];
+        foreach (Whmcs::servers() as $server) {
+            if (!self::serverDue($server['serverid'], $now)) {
+                continue;
+            }
+            try {
+                $summary = self::updateServer($server);
+                $ran[$server['serverid']] = $summary['failures'] ? implode(' ', $summary['failures']) : 'ok';
+            } catch (\Throwable $e) {
+                $ran[$server['serverid']] = $e->getMessage();
+            }
+        }
+        return $ran;
+    }
+
+    /**
+     * Whether a service of the server is due for a measurement.
+     */
+    private static function serverDue($serverId, $now)
+    {
+        foreach (Whmcs::servicesOnServer($serverId) as $row) {
+            if (trim((string) $row['username']) === '') {
+                continue;
+            }
+            $product = ProductSettings::fromConfigOptions($row);
+            $minutes = $product['checkIntervalMinutes'] ?? 60;
+            if (!is_int($minutes) && !is_float($minutes)) {
+                $minutes = 60;
+            }
+            $minutes = max(5, (int) $minutes);
+            $last = strtotime((string) $row['lastupdate']);
+            if ($last === false || $last <= 0 || $now - $last >= $minutes * 60) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
