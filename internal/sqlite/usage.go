@@ -1,0 +1,292 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/puqminios3/puqminio/internal/domain"
+)
+
+// Sample is one measurement of one service's storage.
+type Sample struct {
+	ServiceID int64
+	At        time.Time // kept to the second
+	Bytes     int64
+	Objects   int64
+	Versions  int64
+	Source    string // domain.UsageScanner or domain.UsageExact
+}
+
+// DayUsage is one UTC day of a service's usage, for charts.
+type DayUsage struct {
+	Day       time.Time // 00:00 UTC
+	AvgBytes  int64     // mean of the day's samples
+	MaxBytes  int64
+	LastBytes int64
+}
+
+// MonthUsage is one UTC calendar month of a service's usage, for charts.
+type MonthUsage struct {
+	Month    time.Time // 00:00 UTC on the first
+	AvgBytes int64     // mean of the daily means, so each day weighs the same
+	MaxBytes int64
+	Days     int // days with samples
+}
+
+// RecordCollection stores one collection run of serverID in a single
+// transaction: the samples, their daily aggregates, each measured account's
+// state (states, keyed by service id) with checked_at set to Now, and the
+// pruning of every sampled service's history past its retention
+// (retentionDays, keyed by service id; domain.DefaultHistoryDays when
+// absent). Either all of it lands or none does.
+//
+// Recording the same sample twice (a retried run) changes nothing. A
+// state's Forced is not written: only SetForced changes it, so an admin's
+// click during the run survives. Raw samples are pruned no further back
+// than the start of the previous calendar month whatever the retention, so
+// that month-to-date billing always has its data; daily rows, which charts
+// show, follow the retention exactly.
+func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sample, states map[int64]domain.AccountState, retentionDays map[int64]int) error {
+	const what = "recording a usage collection"
+	for _, st := range states {
+		if err := checkPolicy(st.Policy, "policy"); err != nil {
+			return err
+		}
+	}
+	now := db.now()
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer tx.Rollback()
+
+	insSample, err := tx.PrepareContext(ctx, `INSERT INTO samples (service_id, at, bytes, objects, versions, source)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, at) DO NOTHING`)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer insSample.Close()
+	upDaily, err := tx.PrepareContext(ctx, `INSERT INTO usage_daily (service_id, day, samples, sum_bytes, max_bytes, last_bytes, last_at)
+		VALUES (?1, ?2, 1, ?3, ?3, ?3, ?4)
+		ON CONFLICT (service_id, day) DO UPDATE SET
+			samples = samples + 1,
+			sum_bytes = sum_bytes + excluded.sum_bytes,
+			max_bytes = MAX(max_bytes, excluded.max_bytes),
+			last_bytes = CASE WHEN excluded.last_at >= last_at THEN excluded.last_bytes ELSE last_bytes END,
+			last_at = MAX(last_at, excluded.last_at)`)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer upDaily.Close()
+	for _, s := range samples {
+		at := s.At.UTC().Unix()
+		res, err := insSample.ExecContext(ctx, s.ServiceID, at, s.Bytes, s.Objects, s.Versions, s.Source)
+		if err != nil {
+			return db.fail(err, what)
+		}
+		// Only a new sample counts towards its day, so a retry is harmless.
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			if err != nil {
+				return db.fail(err, what)
+			}
+			continue
+		}
+		if _, err := upDaily.ExecContext(ctx, s.ServiceID, dayStart(s.At).Unix(), s.Bytes, at); err != nil {
+			return db.fail(err, what)
+		}
+	}
+
+	upState, err := tx.PrepareContext(ctx, `INSERT INTO accounts (server_id, service_id, warned, limit_notified, policy, created_at, checked_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+		ON CONFLICT (server_id, service_id) DO UPDATE SET
+			warned = excluded.warned, limit_notified = excluded.limit_notified,
+			policy = excluded.policy, checked_at = excluded.checked_at`)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer upState.Close()
+	for id, st := range states {
+		if _, err := upState.ExecContext(ctx, serverID, id, st.Warned, st.LimitNotified, string(st.Policy), now.Unix()); err != nil {
+			return db.fail(err, what)
+		}
+	}
+
+	if err := db.prune(ctx, tx, now, samples, retentionDays); err != nil {
+		return db.fail(err, what)
+	}
+	return db.fail(tx.Commit(), what)
+}
+
+// prune deletes history past each service's retention. Every service that
+// was sampled or given a retention is pruned; each delete is one index
+// range on the service's key.
+func (db *DB) prune(ctx context.Context, tx *sql.Tx, now time.Time, samples []Sample, retentionDays map[int64]int) error {
+	keep := make(map[int64]int, len(retentionDays)+len(samples))
+	for _, s := range samples {
+		keep[s.ServiceID] = domain.DefaultHistoryDays
+	}
+	for id, days := range retentionDays {
+		if days <= 0 {
+			days = domain.DefaultHistoryDays
+		}
+		keep[id] = days
+	}
+	delSamples, err := tx.PrepareContext(ctx, `DELETE FROM samples WHERE service_id = ? AND at < ?`)
+	if err != nil {
+		return err
+	}
+	defer delSamples.Close()
+	delDaily, err := tx.PrepareContext(ctx, `DELETE FROM usage_daily WHERE service_id = ? AND day < ?`)
+	if err != nil {
+		return err
+	}
+	defer delDaily.Close()
+	billing := monthStart(now).AddDate(0, -1, 0)
+	for id, days := range keep {
+		// Keep whole days, today being the last of them: a retention of
+		// 30 days shows 30 days.
+		cutoff := dayStart(now).AddDate(0, 0, 1-days)
+		if _, err := delDaily.ExecContext(ctx, id, cutoff.Unix()); err != nil {
+			return err
+		}
+		if _, err := delSamples.ExecContext(ctx, id, min(cutoff.Unix(), billing.Unix())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Latest returns the service's newest sample, and false if it has none.
+func (db *DB) Latest(ctx context.Context, serviceID int64) (Sample, bool, error) {
+	s := Sample{ServiceID: serviceID}
+	var at int64
+	err := db.read.QueryRowContext(ctx, `SELECT at, bytes, objects, versions, source FROM samples
+		WHERE service_id = ? ORDER BY at DESC LIMIT 1`, serviceID).Scan(&at, &s.Bytes, &s.Objects, &s.Versions, &s.Source)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Sample{}, false, nil
+	}
+	if err != nil {
+		return Sample{}, false, db.fail(err, "reading the latest sample")
+	}
+	s.At = fromUnix(at)
+	return s, true, nil
+}
+
+// Daily returns the service's days from the UTC day holding from to the UTC
+// day holding to, both included, oldest first. Days without samples are
+// absent: a gap in the chart is a gap in collection.
+func (db *DB) Daily(ctx context.Context, serviceID int64, from, to time.Time) ([]DayUsage, error) {
+	const what = "reading daily usage"
+	rows, err := db.read.QueryContext(ctx, `SELECT day, sum_bytes / samples, max_bytes, last_bytes FROM usage_daily
+		WHERE service_id = ? AND day >= ? AND day <= ? ORDER BY day`,
+		serviceID, dayStart(from).Unix(), dayStart(to).Unix())
+	if err != nil {
+		return nil, db.fail(err, what)
+	}
+	defer rows.Close()
+	var out []DayUsage
+	for rows.Next() {
+		var d DayUsage
+		var day int64
+		if err := rows.Scan(&day, &d.AvgBytes, &d.MaxBytes, &d.LastBytes); err != nil {
+			return nil, db.fail(err, what)
+		}
+		d.Day = fromUnix(day)
+		out = append(out, d)
+	}
+	return out, db.fail(rows.Err(), what)
+}
+
+// Monthly returns the service's calendar months (UTC), the months-1 before
+// now's month and now's month itself, oldest first. Months without samples
+// are absent, as in Daily.
+func (db *DB) Monthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]MonthUsage, error) {
+	if months <= 0 {
+		return nil, nil
+	}
+	from := monthStart(now).AddDate(0, 1-months, 0)
+	days, err := db.Daily(ctx, serviceID, from, now)
+	if err != nil {
+		return nil, err
+	}
+	var out []MonthUsage
+	var sum int64
+	for _, d := range days {
+		m := monthStart(d.Day)
+		if len(out) == 0 || !out[len(out)-1].Month.Equal(m) {
+			out = append(out, MonthUsage{Month: m})
+			sum = 0
+		}
+		cur := &out[len(out)-1]
+		sum += d.AvgBytes
+		cur.Days++
+		cur.AvgBytes = sum / int64(cur.Days)
+		cur.MaxBytes = max(cur.MaxBytes, d.MaxBytes)
+	}
+	return out, nil
+}
+
+// MonthToDateAverageBytes returns the time-weighted mean of the service's
+// usage from the start of now's UTC month to now: each sample's value holds
+// until the next sample (the last one until now). The time before the
+// month's first sample counts at the value of the last sample before the
+// month if there is one, and is left out otherwise (a service created this
+// month). Deleting data just before a snapshot therefore saves only the
+// time it was deleted for. Without any sample it returns 0.
+func (db *DB) MonthToDateAverageBytes(ctx context.Context, serviceID int64, now time.Time) (float64, error) {
+	const what = "reading the month-to-date usage"
+	start, end := monthStart(now).Unix(), now.UTC().Unix()
+	// One read transaction, so that a run committing between the two
+	// queries cannot be half seen.
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, db.fail(err, what)
+	}
+	defer tx.Rollback()
+
+	var (
+		begin, t0, v0 int64 // measured span start; current value and since when
+		have          bool
+	)
+	err = tx.QueryRowContext(ctx, `SELECT bytes FROM samples WHERE service_id = ? AND at < ? ORDER BY at DESC LIMIT 1`,
+		serviceID, start).Scan(&v0)
+	switch {
+	case err == nil:
+		begin, t0, have = start, start, true
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, db.fail(err, what)
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT at, bytes FROM samples WHERE service_id = ? AND at >= ? AND at <= ? ORDER BY at`,
+		serviceID, start, end)
+	if err != nil {
+		return 0, db.fail(err, what)
+	}
+	defer rows.Close()
+	var area float64 // byte-seconds
+	for rows.Next() {
+		var at, v int64
+		if err := rows.Scan(&at, &v); err != nil {
+			return 0, db.fail(err, what)
+		}
+		if have {
+			area += float64(v0) * float64(at-t0)
+		} else {
+			begin = at
+		}
+		t0, v0, have = at, v, true
+	}
+	if err := rows.Err(); err != nil {
+		return 0, db.fail(err, what)
+	}
+	if !have {
+		return 0, nil
+	}
+	area += float64(v0) * float64(end-t0)
+	span := end - begin
+	if span <= 0 {
+		return float64(v0), nil // now is the first instant measured
+	}
+	return area / float64(span), nil
+}
