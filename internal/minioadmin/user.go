@@ -15,8 +15,8 @@ import (
 type UserInfo struct {
 	PolicyName string // the attached canned policies, comma separated, as MinIO stores them
 	Enabled    bool
-	MemberOf   []string // groups
-	UpdatedAt  time.Time
+	MemberOf   []string  // groups
+	UpdatedAt  time.Time // when the policy mapping last changed; zero if it never had one
 }
 
 // Policies returns PolicyName split into its policy names.
