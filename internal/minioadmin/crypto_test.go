@@ -207,3 +207,24 @@ func BenchmarkSealCachedKey(b *testing.B) {
 		}
 	}
 }
+
+// A Client's encrypted calls share one derived key: a loop of AddUser
+// calls pays our side's Argon2id once.
+func TestClientDerivesKeyOnce(t *testing.T) {
+	c := newClient(t)
+	ctx := testCtx(t)
+	var first *envelopeKey
+	for i := range 3 {
+		user := unique("once")
+		if err := c.AddUser(ctx, user, "once-secret-key", true); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.RemoveUser(ctx, user) })
+		if i == 0 {
+			first = c.sealer.key
+		}
+	}
+	if c.sealer.key != first || c.sealer.used != 3 {
+		t.Fatalf("key renewed within a loop (used %d)", c.sealer.used)
+	}
+}
