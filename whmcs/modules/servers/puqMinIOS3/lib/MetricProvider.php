@@ -72,12 +72,8 @@ if (interface_exists(ProviderInterface::class)) {
             if (!$services) {
                 return [];
             }
-            $request = [
-                'v' => Request::VERSION,
-                'action' => 'usage.metrics',
-                'store' => ['path' => Request::storePath()],
-                'params' => ['services' => $services],
-            ];
+            $request = Request::base('usage.metrics', $this->params);
+            $request['params'] = ['services' => $services];
             $result = Rpc::call($request, Request::secrets($this->params));
             return (array) ($result['tenants'] ?? []);
         }

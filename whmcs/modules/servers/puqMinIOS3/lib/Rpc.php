@@ -44,7 +44,7 @@ class Rpc
                 . ($error['code'] ?? 'unknown') . ').';
         }
         $retryable = !empty($error['retryable']);
-        if ($retryable) {
+        if ($retryable && stripos($message, 'retrying is safe') === false) {
             $message .= ' Retrying is safe.';
         }
         throw new BridgeException($message, (string) ($error['code'] ?? 'unknown'), $retryable);

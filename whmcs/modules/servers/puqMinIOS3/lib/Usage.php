@@ -54,13 +54,22 @@ class Usage
      */
     public static function apply(array $entries, $lastUpdate, array $serverParams)
     {
-        $when = $lastUpdate !== '' && strtotime($lastUpdate) !== false ? strtotime($lastUpdate) : time();
+        // A missing or zero time (nothing came from MinIO's scanner) means "now".
+        $when = $lastUpdate !== '' ? strtotime($lastUpdate) : false;
+        if ($when === false || $when <= 0) {
+            $when = time();
+        }
         $stamp = date('Y-m-d H:i:s', $when);
         $sent = [];
         $failures = [];
         foreach ($entries as $entry) {
             $serviceId = (int) ($entry['id'] ?? 0);
             if ($serviceId <= 0) {
+                continue;
+            }
+            if (!empty($entry['error'])) {
+                $failures[] = sprintf('Service %d was not measured: %s', $serviceId,
+                    (string) ($entry['error']['message'] ?? $entry['error']['code'] ?? 'unknown error'));
                 continue;
             }
             Whmcs::saveUsage($serviceId, (int) round($entry['usedMB'] ?? 0), (int) round($entry['limitMB'] ?? 0), $stamp);
@@ -78,12 +87,8 @@ class Usage
             }
         }
         if ($sent) {
-            $request = [
-                'v' => Request::VERSION,
-                'action' => 'usage.notified',
-                'store' => ['path' => Request::storePath()],
-                'params' => ['notices' => $sent],
-            ];
+            $request = Request::base('usage.notified', $serverParams);
+            $request['params'] = ['notices' => $sent];
             Rpc::call($request, Request::secrets($serverParams));
         }
         return ['services' => count($entries), 'emails' => count($sent), 'failures' => $failures];

@@ -1,0 +1,133 @@
+<?php
+
+/**
+ * Disk usage: UsageUpdate, the Recalculate button, the after-cron re-check
+ * and usage billing, against the real binary and MinIO.
+ */
+class UsageTest extends PuqTestCase
+{
+    const WARN = 'puqMinIOS3 Notification disk limit';
+    const LIMIT = 'puqMinIOS3 service Suspension Notification disk limit';
+
+    protected function setUp(): void
+    {
+        parent::setUp();
+        self::requireBinary();
+        self::minio();
+    }
+
+    private function put(array $p, $bytes, $name)
+    {
+        $file = self::randomFile($bytes);
+        list($status, $out) = self::s3cmd($p['username'], $p['password'], ['put', $file, 's3://' . $p['username'] . "-data/$name"]);
+        unlink($file);
+        return $status === 0;
+    }
+
+    private function smallProduct()
+    {
+        return ['unit' => 'MB', 'diskSpace' => '4', 'warnPercent' => '50', 'usageMode' => 'exact',
+            'defaultBucket' => true, 'warnTemplate' => self::WARN, 'limitTemplate' => self::LIMIT];
+    }
+
+    public function testUsageUpdateWritesRowsAndSendsEachNoticeOnce()
+    {
+        $p = $this->createAccount($this->smallProduct());
+        $this->assertTrue($this->put($p, 3 * 1048576, 'a.bin'));
+
+        // The warn email fails once: it stays due and goes out next run.
+        WhmcsEmulation::$failingTemplates = [self::WARN];
+        $this->assertNull(puqMinIOS3_UsageUpdate(self::serverParams()));
+        $row = self::hosting($p['serviceid']);
+        $this->assertSame(3, (int) $row['diskusage']);
+        $this->assertSame(4, (int) $row['disklimit']);
+        $this->assertNotSame('0000-00-00 00:00:00', $row['lastupdate']);
+        $this->assertEmpty(WhmcsEmulation::$emails);
+        $this->assertStringContainsString('was not sent', implode("\n", WhmcsEmulation::$activity));
+
+        WhmcsEmulation::$failingTemplates = [];
+        puqMinIOS3_UsageUpdate(self::serverParams());
+        $mine = $this->emailsFor($p['serviceid']);
+        $this->assertCount(1, $mine);
+        $this->assertSame(self::WARN, $mine[0]['messagename']);
+        $vars = $mine[0]['customvars'];
+        $this->assertSame($p['username'], $vars['username']);
+        $this->assertSame('MB', $vars['unit']);
+        foreach (['disk_limit_bytes', 'unit_coefficient', 'disk_used_unit', 'disk_free_unit',
+                     'disk_used_percentage', 'disk_free_percentage'] as $key) {
+            $this->assertArrayHasKey($key, $vars);
+        }
+
+        puqMinIOS3_UsageUpdate(self::serverParams());
+        $this->assertCount(1, $this->emailsFor($p['serviceid']), 'the warn email went out twice');
+
+        // Past the limit: limited policy and the limit email.
+        $this->assertTrue($this->put($p, 2 * 1048576, 'b.bin'));
+        puqMinIOS3_UsageUpdate(self::serverParams());
+        $mine = $this->emailsFor($p['serviceid']);
+        $this->assertSame([self::WARN, self::LIMIT], array_column($mine, 'messagename'));
+        $this->assertFalse($this->put($p, 1024, 'c.bin'), 'writes allowed past the limit');
+        list($status) = self::s3cmd($p['username'], $p['password'], ['del', 's3://' . $p['username'] . '-data/b.bin']);
+        $this->assertSame(0, $status, 'a limited tenant cannot delete to free space');
+
+        // The client's Recalculate button lifts the limit once space is free.
+        $this->assertSame('success', puqMinIOS3_RecalculateDiskSpace($p));
+        $this->assertSame(3, (int) self::hosting($p['serviceid'])['diskusage']);
+        $this->assertTrue($this->put($p, 1024, 'd.bin'), 'writes still blocked after freeing space');
+
+        $this->assertNoSecretLogged([self::minio()['secretKey'], $p['password']]);
+        $this->assertSame('success', puqMinIOS3_TerminateAccount($p));
+    }
+
+    public function testAfterCronRecheckRunsOnlyWhenDue()
+    {
+        $p = $this->createAccount($this->smallProduct() + ['checkIntervalMinutes' => '60']);
+        $this->assertTrue($this->put($p, 1048576, 'a.bin'));
+        $hook = WhmcsEmulation::$hooks['AfterCronJob'][0];
+
+        $hook([]);
+        $row = self::hosting($p['serviceid']);
+        $this->assertSame(1, (int) $row['diskusage'], 'a never-measured service was not due');
+        $stamp = $row['lastupdate'];
+
+        $this->assertTrue($this->put($p, 1048576, 'b.bin'));
+        $hook([]);
+        $this->assertSame(1, (int) self::hosting($p['serviceid'])['diskusage'], 'measured before the interval passed');
+
+        WhmcsEmulation::pdo()->prepare('UPDATE tblhosting SET lastupdate = ? WHERE id = ?')
+            ->execute([date('Y-m-d H:i:s', time() - 3601), $p['serviceid']]);
+        $hook([]);
+        $this->assertSame(2, (int) self::hosting($p['serviceid'])['diskusage']);
+        $this->assertSame('success', puqMinIOS3_TerminateAccount($p));
+    }
+
+    public function testMetricProvider()
+    {
+        $p = $this->createAccount($this->smallProduct());
+        $this->assertTrue($this->put($p, 2 * 1048576, 'a.bin'));
+        puqMinIOS3_UsageUpdate(self::serverParams());
+
+        $provider = puqMinIOS3_MetricProvider(self::serverParams());
+        $this->assertInstanceOf(\WHMCS\UsageBilling\Contracts\Metrics\ProviderInterface::class, $provider);
+        $this->assertSame(['diskusage', 'diskmonthavg'], array_map(function ($m) {
+            return $m->systemName();
+        }, $provider->metrics()));
+
+        $usage = $provider->usage();
+        $this->assertArrayHasKey($p['username'], $usage);
+        $disk = $usage[$p['username']][0];
+        $this->assertEqualsWithDelta(2 / 1024, $disk->usage()->value(), 0.0005);
+        $this->assertGreaterThan(0, $usage[$p['username']][1]->usage()->value());
+
+        $one = $provider->tenantUsage($p['username']);
+        $this->assertEqualsWithDelta(2 / 1024, $one[0]->usage()->value(), 0.0005);
+        $this->assertSame('success', puqMinIOS3_TerminateAccount($p));
+    }
+
+    private function emailsFor($serviceId)
+    {
+        return array_values(array_filter(WhmcsEmulation::$emails, function ($e) use ($serviceId) {
+            return (int) $e['id'] === (int) $serviceId;
+        }));
+    }
+}
