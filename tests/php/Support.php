@@ -67,12 +67,23 @@ abstract class PuqTestCase extends TestCase
         return [proc_close($proc), $out];
     }
 
+    /** @var string|false PUQMINIO_BIN as the run started, before tests change it */
+    public static $givenBinary = false;
+
     /**
-     * Builds cmd/puqminio to the module's bin/puqminio-linux-<arch>, once per
-     * run, and points PUQMINIO_BIN at nothing so the module picks it itself.
+     * The binary under test: $PUQMINIO_BIN as given to the run (make
+     * test-php builds it), else cmd/puqminio built once per run into the
+     * module's bin/puqminio-linux-<arch>, which the module then picks itself.
      */
     protected static function requireBinary()
     {
+        if (is_string(self::$givenBinary) && self::$givenBinary !== '') {
+            if (!is_executable(self::$givenBinary)) {
+                self::fail('PUQMINIO_BIN=' . self::$givenBinary . ' is not an executable file');
+            }
+            putenv('PUQMINIO_BIN=' . self::$givenBinary);
+            return self::$givenBinary;
+        }
         if (self::$binary === null) {
             $arch = \WHMCS\Module\Server\PuqMinIOS3\Bridge::arch(php_uname('m'));
             $out = self::ROOT . '/whmcs/modules/servers/puqMinIOS3/bin/puqminio-linux-' . $arch;
@@ -305,3 +316,5 @@ abstract class PuqTestCase extends TestCase
         }
     }
 }
+
+PuqTestCase::$givenBinary = getenv('PUQMINIO_BIN');
