@@ -46,8 +46,9 @@ type Config struct {
 	SecretKey string
 	Region    string         // "" signs with an empty region, which MinIO accepts
 	RootCAs   *x509.CertPool // nil means the system pool
-	// Transport replaces the HTTP transport (tests). When set, Secure and
-	// RootCAs only choose the URL scheme; TLS is the transport's business.
+	// Transport replaces the HTTP transport (tests). When set, RootCAs is
+	// ignored and Secure only chooses the URL scheme: TLS is then the
+	// transport's business.
 	Transport http.RoundTripper
 }
 
@@ -61,6 +62,11 @@ func (c Config) String() string {
 func (c Config) GoString() string { return c.String() }
 
 // Client talks to one MinIO deployment. It is safe for concurrent use.
+//
+// It derives the key for encrypted request bodies once, lazily on the first
+// encrypted call, under one random salt, and reuses it for the next 65536
+// messages with a fresh random nonce each; so keep one Client for a batch
+// rather than one per call, or each call pays a 64 MiB Argon2id again.
 type Client struct {
 	baseURL   string
 	accessKey string

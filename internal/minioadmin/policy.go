@@ -61,7 +61,8 @@ func (c *Client) InfoCannedPolicy(ctx context.Context, name string) (PolicyInfo,
 // AttachPolicy adds policies to the user's mapping, keeping the others.
 // Attaching what is already attached is not an error, so callers can
 // repeat it safely. Servers without the attach route get the same effect
-// through SetUserPolicies (see attachDetach).
+// through user-info and SetUserPolicies, a read-modify-write that can lose a
+// concurrent change to the same user's mapping.
 func (c *Client) AttachPolicy(ctx context.Context, user string, policies ...string) error {
 	return c.attachDetach(ctx, "attach", user, policies)
 }

@@ -122,3 +122,33 @@ func TestDisabledUserServiceAccount(t *testing.T) {
 		t.Fatalf("service account after re-enabling the user: %v", err)
 	}
 }
+
+// Removing a user takes its service accounts with it: the key stops
+// working at once.
+func TestRemoveUserRemovesServiceAccounts(t *testing.T) {
+	c := newClient(t)
+	ctx := testCtx(t)
+	user, _ := mustAddUser(t, c)
+	if err := c.AttachPolicy(ctx, user, "readwrite"); err != nil {
+		t.Fatal(err)
+	}
+	cred, err := c.AddServiceAccount(ctx, AddServiceAccountReq{TargetUser: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mc := s3Client(t, cred.AccessKey, cred.SecretKey)
+	if _, err := mc.ListBuckets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RemoveUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mc.ListBuckets(ctx); err == nil {
+		t.Fatal("service account of a removed user still works")
+	} else {
+		t.Logf("service account of removed user: code %s", minio.ToErrorResponse(err).Code)
+	}
+	if err := c.DeleteServiceAccount(ctx, cred.AccessKey); ErrorCodeOf(err) != CodeInvalidCredentials {
+		t.Fatalf("service account outlived its user: %v", err)
+	}
+}
