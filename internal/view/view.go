@@ -1,0 +1,342 @@
+// Package view renders the module's HTML: the client area (overview and
+// usage statistics) and the admin service tab. Templates and language files
+// are embedded in the binary (see the root package's Assets); pages are
+// self-contained fragments that WHMCS places inside its own theme: one
+// <div class="puqs3-root"> with scoped CSS, inline SVG charts and a few lines
+// of inline JavaScript, nothing fetched from the network.
+//
+// Every value in the page data is treated as untrusted text and escaped by
+// html/template; links are re-checked here as well.
+package view
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"net/url"
+	"strings"
+	"time"
+
+	puqminio "github.com/puqminios3/puqminio"
+)
+
+// Options configures a Renderer.
+type Options struct {
+	// OverridesDir lets an admin change shipped strings without editing
+	// them: a file <language>.json there (e.g. german.json), holding
+	// {"strings": {"recalculate": "Neu zählen"}}, replaces those strings of
+	// that language. Only the 25 shipped language names are looked up, a
+	// symbolic link leading out of the directory is refused, and a key that
+	// English does not have or a string that drops a {0} placeholder is an
+	// error, so a typo is noticed rather than ignored. An empty or missing
+	// directory means no overrides.
+	OverridesDir string
+}
+
+// Usage is an account's disk usage as the page shows it.
+type Usage struct {
+	UsedBytes   int64     // bytes stored, versions included
+	LimitBytes  int64     // the product's disk space; 0 is unlimited
+	Unit        string    // the product's unit: MB, GB, TB or PB
+	UnitBytes   int64     // bytes in one Unit; 0 takes the binary size of Unit
+	WarnPercent int       // the warning threshold in percent
+	State       string    // normal, warning or limited
+	Forced      string    // "", standard or limited: a policy an admin forced
+	MeasuredAt  time.Time // the last measurement; zero is never
+	Source      string    // scanner or exact
+}
+
+// Bucket is one row of the bucket table.
+type Bucket struct {
+	Name     string
+	Bytes    int64
+	Objects  int64
+	Versions int64
+}
+
+// Point is one value of a usage series: a day's usage or a month's average.
+type Point struct {
+	At    time.Time
+	Bytes int64
+}
+
+// Pages of the client area.
+const (
+	PageOverview = "overview"
+	PageStats    = "stats"
+)
+
+// ClientPage is the data of the client area.
+type ClientPage struct {
+	Lang            string // a WHMCS language name; unknown names fall back to English
+	Nonce           string // a CSP nonce for the inline style and script, if the page uses one
+	Page            string // overview or stats
+	InstructionURL  string // an http(s) link to setup instructions; anything else is not shown
+	Endpoint        string // host:port, or a full URL, of the S3 API
+	Secure          bool   // the endpoint speaks HTTPS
+	AccessKey       string
+	Secret          string
+	PasswordDisplay string // show, button (hidden until asked) or hide (never in the page)
+	Usage           Usage
+	Buckets         []Bucket
+	Daily           []Point // one point a day; the newest 30 are drawn
+	Monthly         []Point // monthly averages, one point a month; the newest 12 are drawn
+	RecalculateURL  string  // where the Recalculate button goes
+	RecalculateCSRF string  // when set, Recalculate is a POST form sending this as "token"
+	StatsURL        string  // the statistics page; empty shows the charts on the overview
+	OverviewURL     string  // back from the statistics page
+	Error           string  // a failure to show instead of usage and buckets, in words
+}
+
+// Connection is the state of the API connection to the MinIO server.
+type Connection struct {
+	OK            bool
+	Version       string
+	Mode          string // MinIO's deployment mode, e.g. distributed
+	DrivesOnline  int
+	DrivesOffline int
+	Error         string // why the connection failed, in words
+}
+
+// AdminPage is the data of the admin service tab. It has no field for the
+// client's secret: WHMCS shows the service password itself when asked.
+type AdminPage struct {
+	Lang        string
+	Nonce       string
+	Connection  Connection
+	Username    string
+	Exists      bool // the user exists on MinIO
+	Enabled     bool
+	Groups      []string
+	PolicyState string // standard or limited
+	Forced      string // "", standard or limited
+	Usage       Usage
+	Buckets     []Bucket
+	Daily       []Point  // one point a day; the newest 30 are drawn
+	Errors      []string // problems to show, in words an admin can act on
+}
+
+// Renderer renders pages. It is safe for concurrent use.
+type Renderer struct {
+	tmpl    *template.Template
+	locales map[string]*locale
+}
+
+// New parses the embedded templates and loads the languages and the
+// overrides in opts.OverridesDir.
+func New(opts Options) (*Renderer, error) {
+	t, err := template.New("").Option("missingkey=error").ParseFS(puqminio.Assets, "templates/*.tmpl")
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	locales, err := loadLanguages(opts.OverridesDir)
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	return &Renderer{tmpl: t, locales: locales}, nil
+}
+
+// usageView is Usage ready to print.
+type usageView struct {
+	Unlimited         bool
+	Used, Free, Limit string
+	Percent           int    // floored, so 100 means full
+	Bar, Warn         string // bar length and warning mark, 0-100
+	WarnPercent       int
+	State             string
+	Forced            string
+	Measured          string // empty: never measured
+	Source            string
+}
+
+func (l *locale) usage(u Usage) usageView {
+	unit, ub := unitOf(u)
+	v := usageView{
+		Unlimited:   u.LimitBytes <= 0,
+		Used:        l.InUnit(u.UsedBytes, unit, ub),
+		WarnPercent: u.WarnPercent,
+		State:       u.State,
+		Forced:      u.Forced,
+		Source:      u.Source,
+	}
+	switch v.State {
+	case "normal", "warning", "limited":
+	default:
+		v.State = "normal"
+	}
+	if v.WarnPercent <= 0 || v.WarnPercent > 100 {
+		v.WarnPercent = 90
+	}
+	if !v.Unlimited {
+		v.Limit = l.InUnit(u.LimitBytes, unit, ub)
+		v.Free = l.InUnit(max(u.LimitBytes-u.UsedBytes, 0), unit, ub)
+		pct := float64(u.UsedBytes) / float64(u.LimitBytes) * 100
+		v.Percent = int(math.Floor(min(max(pct, 0), 100)))
+		v.Bar = fmtCoord(min(max(pct, 0), 100))
+		v.Warn = fmtCoord(float64(v.WarnPercent))
+	}
+	if !u.MeasuredAt.IsZero() {
+		v.Measured = l.DateTime(u.MeasuredAt)
+	}
+	return v
+}
+
+// bucketsView is the bucket table with its total row.
+type bucketsView struct {
+	Rows  []Bucket
+	Total Bucket
+}
+
+func bucketTable(bs []Bucket) bucketsView {
+	v := bucketsView{Rows: bs}
+	for _, b := range bs {
+		v.Total.Bytes += b.Bytes
+		v.Total.Objects += b.Objects
+		v.Total.Versions += b.Versions
+	}
+	return v
+}
+
+// clientView is what templates/client.tmpl receives.
+type clientView struct {
+	*locale
+	P              ClientPage
+	Instruction    string
+	EndpointURL    string
+	Usage          usageView
+	Buckets        bucketsView
+	Stats          bool // this is the statistics page
+	Charts         bool // charts are on this page
+	Daily, Monthly chartView
+	Recalc         recalcView
+	StatsURL       string
+	OverviewURL    string
+}
+
+// recalcView is the Recalculate button: a link, or a POST form when the page
+// carries a CSRF token. An empty URL hides it.
+type recalcView struct {
+	URL  string
+	CSRF string
+}
+
+// adminView is what templates/admin.tmpl receives.
+type adminView struct {
+	*locale
+	P       AdminPage
+	Usage   usageView
+	Buckets bucketsView
+	Daily   chartView
+	Recalc  recalcView // always empty: the admin uses WHMCS's own buttons
+}
+
+// Client renders the client area page p to w. Nothing is written when
+// rendering fails.
+func (r *Renderer) Client(w io.Writer, p ClientPage) error {
+	l := r.locales[LanguageFor(p.Lang)]
+	unit, ub := unitOf(p.Usage)
+	v := clientView{
+		locale:      l,
+		P:           p,
+		Instruction: webURL(p.InstructionURL, true),
+		EndpointURL: endpointURL(p.Endpoint, p.Secure),
+		Usage:       l.usage(p.Usage),
+		Buckets:     bucketTable(p.Buckets),
+		Stats:       p.Page == PageStats,
+		Recalc:      recalcView{URL: webURL(p.RecalculateURL, false), CSRF: p.RecalculateCSRF},
+		StatsURL:    webURL(p.StatsURL, false),
+		OverviewURL: webURL(p.OverviewURL, false),
+	}
+	switch v.P.PasswordDisplay {
+	case "show", "button", "hide":
+	default:
+		v.P.PasswordDisplay = "button"
+	}
+	if v.P.PasswordDisplay == "hide" {
+		v.P.Secret = ""
+	}
+	v.Charts = v.Stats || v.StatsURL == ""
+	if v.Charts {
+		dailyTitle, _ := l.T("daily")
+		monthlyTitle, _ := l.T("monthly")
+		v.Daily = buildChart(l, "puqs3-daily", dailyTitle, p.Daily, dailyBars, unit, ub, p.Usage.LimitBytes, l.dayLabel)
+		v.Monthly = buildChart(l, "puqs3-monthly", monthlyTitle, p.Monthly, monthlyBars, unit, ub, p.Usage.LimitBytes, l.monthLabel)
+	}
+	return r.execute(w, "client", v)
+}
+
+// Admin renders the admin service tab p to w. Nothing is written when
+// rendering fails.
+func (r *Renderer) Admin(w io.Writer, p AdminPage) error {
+	l := r.locales[LanguageFor(p.Lang)]
+	unit, ub := unitOf(p.Usage)
+	title, _ := l.T("daily")
+	v := adminView{
+		locale:  l,
+		P:       p,
+		Usage:   l.usage(p.Usage),
+		Buckets: bucketTable(p.Buckets),
+		Daily:   buildChart(l, "puqs3-admin-daily", title, p.Daily, dailyBars, unit, ub, p.Usage.LimitBytes, l.dayLabel),
+	}
+	return r.execute(w, "admin", v)
+}
+
+func (r *Renderer) execute(w io.Writer, name string, data any) error {
+	var buf bytes.Buffer
+	if err := r.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
+		return fmt.Errorf("view: render %s: %w", name, err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+func (l *locale) dayLabel(t time.Time) string   { return t.Format(l.DayFormat) }
+func (l *locale) monthLabel(t time.Time) string { return t.Format(l.MonthFormat) }
+
+// webURL returns s when it is an absolute http(s) URL with a host, or, unless
+// absoluteOnly, a relative reference such as WHMCS's own
+// "clientarea.php?action=productdetails&id=3"; anything else yields "".
+func webURL(s string, absoluteOnly bool) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, "\x00\r\n\t\\") {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	switch {
+	case u.Scheme == "http" || u.Scheme == "https":
+		if u.Host == "" {
+			return ""
+		}
+	case u.Scheme == "" && !absoluteOnly && u.Host == "" && !strings.HasPrefix(s, "//"):
+	default:
+		return ""
+	}
+	return s
+}
+
+// endpointURL shows host:port as the URL a client configures, with the
+// scheme the server speaks; a value that already has a scheme is kept.
+func endpointURL(ep string, secure bool) string {
+	ep = strings.TrimSpace(ep)
+	if ep == "" || strings.Contains(ep, "://") {
+		return ep
+	}
+	if secure {
+		return "https://" + ep
+	}
+	return "http://" + ep
+}
+
+// copyArgs is what the copy-button template receives.
+type copyArgs struct {
+	V  *locale
+	ID string // the element whose text is copied
+}
+
+// CopyOf pairs an element id with the locale, for the copy-button template.
+func (l *locale) CopyOf(id string) copyArgs { return copyArgs{V: l, ID: id} }
