@@ -6,8 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -598,7 +598,6 @@ func TestNumberFormat(t *testing.T) {
 			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
 		}
 	}
-	_ = strconv.Itoa
 }
 
 func BenchmarkClientYear(b *testing.B) {
@@ -613,6 +612,67 @@ func BenchmarkClientYear(b *testing.B) {
 		buf.Reset()
 		if err := r.Client(&buf, p); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestChartKeepsNewest(t *testing.T) {
+	r := newRenderer(t)
+	p := sampleClient()
+	p.Page = PageStats
+	p.Daily = series(365, gib/100)
+	p.Monthly = months(12, gib)
+	p.Monthly = append(p.Monthly, Point{At: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Bytes: 99 * gib})
+	charts := parseCharts(t, renderClient(t, r, p))
+	if len(charts[0].Bars) != 30 || len(charts[1].Bars) != 12 {
+		t.Fatalf("%d daily and %d monthly bars, want 30 and 12", len(charts[0].Bars), len(charts[1].Bars))
+	}
+	if last := charts[0].Bars[29].Bytes; last != 365*(gib/100) {
+		t.Errorf("the newest day is %d bytes, want %d", last, 365*(gib/100))
+	}
+	for _, b := range charts[1].Bars {
+		if b.Bytes == 99*gib {
+			t.Error("the oldest month was drawn instead of the newest")
+		}
+	}
+}
+
+func TestAdminPageHasNoSecretField(t *testing.T) {
+	for _, typ := range []reflect.Type{reflect.TypeFor[AdminPage](), reflect.TypeFor[Connection]()} {
+		for f := range typ.Fields() {
+			name := strings.ToLower(f.Name)
+			if strings.Contains(name, "secret") || strings.Contains(name, "password") {
+				t.Errorf("%s.%s could carry the client's secret into the admin tab", typ.Name(), f.Name)
+			}
+		}
+	}
+}
+
+func TestClientError(t *testing.T) {
+	r := newRenderer(t)
+	p := sampleClient()
+	p.Buckets = nil
+	p.Error = "MinIO did not answer within 30 seconds."
+	html := renderClient(t, r, p)
+	for _, want := range []string{`role="alert"`, "The storage service could not be reached", "did not answer within 30 seconds", "Your data is safe"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("error page lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "No buckets yet.") {
+		t.Error("a failed lookup must not claim there are no buckets")
+	}
+}
+
+// Sizes and dates are isolated so an RTL page keeps "9.50 GB" in order.
+func TestRTLIsolatesValues(t *testing.T) {
+	r := newRenderer(t)
+	p := sampleClient()
+	p.Lang = "hebrew"
+	html := renderClient(t, r, p)
+	for _, want := range []string{`dir="rtl" lang="he-IL"`, "<bdi>9.50\u00a0GB</bdi>", `<code class="puqs3-value" id="puqs3-endpoint" dir="ltr">`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("hebrew page lacks %q", want)
 		}
 	}
 }
