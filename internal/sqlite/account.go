@@ -95,9 +95,11 @@ func (db *DB) SaveAccount(ctx context.Context, a Account) error {
 	return db.fail(err, "saving an account")
 }
 
-// DeleteAccount removes the account of serviceID on serverID. Its usage
+// DeleteAccount removes the account of serviceID on serverID. Its daily
 // history goes too unless another server still holds the service (it was
-// moved), since nothing else would ever prune a terminated service's rows.
+// moved), since no later run would prune a terminated service's rows. Its
+// raw samples stay until they leave the billing window, so the final
+// month can still be billed.
 func (db *DB) DeleteAccount(ctx context.Context, serverID, serviceID int64) error {
 	const what = "deleting an account"
 	tx, err := db.write.BeginTx(ctx, nil)
@@ -113,10 +115,8 @@ func (db *DB) DeleteAccount(ctx context.Context, serverID, serviceID int64) erro
 		return db.fail(err, what)
 	}
 	if elsewhere == 0 {
-		for _, q := range []string{`DELETE FROM samples WHERE service_id = ?`, `DELETE FROM usage_daily WHERE service_id = ?`} {
-			if _, err := tx.ExecContext(ctx, q, serviceID); err != nil {
-				return db.fail(err, what)
-			}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM usage_daily WHERE service_id = ?`, serviceID); err != nil {
+			return db.fail(err, what)
 		}
 	}
 	return db.fail(tx.Commit(), what)

@@ -38,16 +38,19 @@ type MonthUsage struct {
 // RecordCollection stores one collection run of serverID in a single
 // transaction: the samples, their daily aggregates, each measured account's
 // state (states, keyed by service id) with checked_at set to Now, and the
-// pruning of every sampled service's history past its retention
-// (retentionDays, keyed by service id; domain.DefaultHistoryDays when
-// absent). Either all of it lands or none does.
+// pruning of old history. Either all of it lands or none does.
+//
+// The daily rows are the history: each sampled service's are kept for its
+// retention (retentionDays, keyed by service id; domain.DefaultHistoryDays
+// when absent), today being the last of those days. Raw samples are the
+// billing data: kept from the start of the previous calendar month, for
+// every service, whatever the retention, so that month-to-date averages
+// always have their data and the table stays bounded however often runs
+// come.
 //
 // Recording the same sample twice (a retried run) changes nothing. A
 // state's Forced is not written: only SetForced changes it, so an admin's
-// click during the run survives. Raw samples are pruned no further back
-// than the start of the previous calendar month whatever the retention, so
-// that month-to-date billing always has its data; daily rows, which charts
-// show, follow the retention exactly.
+// click during the run survives.
 func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sample, states map[int64]domain.AccountState, retentionDays map[int64]int) error {
 	const what = "recording a usage collection"
 	for _, st := range states {
@@ -62,12 +65,18 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 	}
 	defer tx.Rollback()
 
-	insSample, err := tx.PrepareContext(ctx, `INSERT INTO samples (service_id, at, bytes, objects, versions, source)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service_id, at) DO NOTHING`)
+	insSample, err := tx.PrepareContext(ctx, `INSERT INTO samples (at, service_id, bytes, objects, versions, source)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (at, service_id) DO NOTHING`)
 	if err != nil {
 		return db.fail(err, what)
 	}
 	defer insSample.Close()
+	insTime, err := tx.PrepareContext(ctx, `INSERT INTO sample_times (at) VALUES (?) ON CONFLICT (at) DO NOTHING`)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer insTime.Close()
+	times := map[int64]bool{}
 	upDaily, err := tx.PrepareContext(ctx, `INSERT INTO usage_daily (service_id, day, samples, sum_bytes, max_bytes, last_bytes, last_at)
 		VALUES (?1, ?2, 1, ?3, ?3, ?3, ?4)
 		ON CONFLICT (service_id, day) DO UPDATE SET
@@ -82,7 +91,13 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 	defer upDaily.Close()
 	for _, s := range samples {
 		at := s.At.UTC().Unix()
-		res, err := insSample.ExecContext(ctx, s.ServiceID, at, s.Bytes, s.Objects, s.Versions, s.Source)
+		if !times[at] {
+			if _, err := insTime.ExecContext(ctx, at); err != nil {
+				return db.fail(err, what)
+			}
+			times[at] = true
+		}
+		res, err := insSample.ExecContext(ctx, at, s.ServiceID, s.Bytes, s.Objects, s.Versions, s.Source)
 		if err != nil {
 			return db.fail(err, what)
 		}
@@ -119,9 +134,9 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 	return db.fail(tx.Commit(), what)
 }
 
-// prune deletes history past each service's retention. Every service that
-// was sampled or given a retention is pruned; each delete is one index
-// range on the service's key.
+// prune deletes daily rows past each service's retention (one range on the
+// service's key each) and raw samples before the billing window (one range
+// at the head of the table).
 func (db *DB) prune(ctx context.Context, tx *sql.Tx, now time.Time, samples []Sample, retentionDays map[int64]int) error {
 	keep := make(map[int64]int, len(retentionDays)+len(samples))
 	for _, s := range samples {
@@ -133,44 +148,53 @@ func (db *DB) prune(ctx context.Context, tx *sql.Tx, now time.Time, samples []Sa
 		}
 		keep[id] = days
 	}
-	delSamples, err := tx.PrepareContext(ctx, `DELETE FROM samples WHERE service_id = ? AND at < ?`)
-	if err != nil {
-		return err
-	}
-	defer delSamples.Close()
 	delDaily, err := tx.PrepareContext(ctx, `DELETE FROM usage_daily WHERE service_id = ? AND day < ?`)
 	if err != nil {
 		return err
 	}
 	defer delDaily.Close()
-	billing := monthStart(now).AddDate(0, -1, 0)
 	for id, days := range keep {
-		// Keep whole days, today being the last of them: a retention of
-		// 30 days shows 30 days.
 		cutoff := dayStart(now).AddDate(0, 0, 1-days)
 		if _, err := delDaily.ExecContext(ctx, id, cutoff.Unix()); err != nil {
 			return err
 		}
-		if _, err := delSamples.ExecContext(ctx, id, min(cutoff.Unix(), billing.Unix())); err != nil {
-			return err
-		}
 	}
-	return nil
+	billing := billingStart(now).Unix()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM samples WHERE at < ?`, billing); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `DELETE FROM sample_times WHERE at < ?`, billing)
+	return err
+}
+
+// billingStart is the oldest raw sample kept: the start of the previous
+// month, so last month's average can still be computed early in this one,
+// with its carry-in from the month before it.
+func billingStart(now time.Time) time.Time {
+	return monthStart(now).AddDate(0, -1, 0)
 }
 
 // Latest returns the service's newest sample, and false if it has none.
+// Once the raw sample has left the billing window (a service no longer
+// measured), it is rebuilt from the daily history: Bytes and At only.
 func (db *DB) Latest(ctx context.Context, serviceID int64) (Sample, bool, error) {
+	const what = "reading the latest sample"
 	s := Sample{ServiceID: serviceID}
 	var at int64
-	err := db.read.QueryRowContext(ctx, `SELECT at, bytes, objects, versions, source FROM samples
-		WHERE service_id = ? ORDER BY at DESC LIMIT 1`, serviceID).Scan(&at, &s.Bytes, &s.Objects, &s.Versions, &s.Source)
+	err := db.read.QueryRowContext(ctx, `SELECT last_at, last_bytes FROM usage_daily
+		WHERE service_id = ? ORDER BY day DESC LIMIT 1`, serviceID).Scan(&at, &s.Bytes)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Sample{}, false, nil
 	}
 	if err != nil {
-		return Sample{}, false, db.fail(err, "reading the latest sample")
+		return Sample{}, false, db.fail(err, what)
 	}
 	s.At = fromUnix(at)
+	err = db.read.QueryRowContext(ctx, `SELECT bytes, objects, versions, source FROM samples
+		WHERE at = ? AND service_id = ?`, at, serviceID).Scan(&s.Bytes, &s.Objects, &s.Versions, &s.Source)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Sample{}, false, db.fail(err, what)
+	}
 	return s, true, nil
 }
 
@@ -232,8 +256,8 @@ func (db *DB) Monthly(ctx context.Context, serviceID int64, months int, now time
 // usage from the start of now's UTC month to now: each sample's value holds
 // until the next sample (the last one until now). The time before the
 // month's first sample counts at the value of the last sample before the
-// month if there is one, and is left out otherwise (a service created this
-// month). Deleting data just before a snapshot therefore saves only the
+// month (in the previous month) if there is one, and is left out otherwise
+// (a service created this month). Deleting data just before a snapshot therefore saves only the
 // time it was deleted for. Without any sample it returns 0.
 func (db *DB) MonthToDateAverageBytes(ctx context.Context, serviceID int64, now time.Time) (float64, error) {
 	const what = "reading the month-to-date usage"
@@ -250,15 +274,20 @@ func (db *DB) MonthToDateAverageBytes(ctx context.Context, serviceID int64, now 
 		begin, t0, v0 int64 // measured span start; current value and since when
 		have          bool
 	)
-	err = tx.QueryRowContext(ctx, `SELECT bytes FROM samples WHERE service_id = ? AND at < ? ORDER BY at DESC LIMIT 1`,
-		serviceID, start).Scan(&v0)
+	// CROSS JOIN keeps sample_times the outer loop: walk the times, look
+	// each (at, service) up. The carry-in is sought in the previous month
+	// only, which is what the billing window keeps.
+	err = tx.QueryRowContext(ctx, `SELECT s.bytes FROM sample_times t CROSS JOIN samples s ON s.at = t.at AND s.service_id = ?
+		WHERE t.at >= ? AND t.at < ? ORDER BY t.at DESC LIMIT 1`,
+		serviceID, billingStart(now).Unix(), start).Scan(&v0)
 	switch {
 	case err == nil:
 		begin, t0, have = start, start, true
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, db.fail(err, what)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT at, bytes FROM samples WHERE service_id = ? AND at >= ? AND at <= ? ORDER BY at`,
+	rows, err := tx.QueryContext(ctx, `SELECT t.at, s.bytes FROM sample_times t CROSS JOIN samples s ON s.at = t.at AND s.service_id = ?
+		WHERE t.at >= ? AND t.at <= ? ORDER BY t.at`,
 		serviceID, start, end)
 	if err != nil {
 		return 0, db.fail(err, what)
