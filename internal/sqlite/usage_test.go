@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -299,5 +300,38 @@ func TestUsageRunsOverSimulatedDays(t *testing.T) {
 	a, _, _ := db.Account(ctx, 1, 34)
 	if e := domain.Evaluate(p, a.Username, 50*gib, a.State); e.WantPolicy != domain.PolicyStandard || e.State != domain.StateLimited {
 		t.Fatalf("forced: %+v", e)
+	}
+}
+
+// TestQueryPlansUseKeys guards the access paths the benchmarks rely on:
+// charts seek the service's daily range, billing walks sample times and
+// looks each sample up by key, and nothing scans a whole table.
+func TestQueryPlansUseKeys(t *testing.T) {
+	db, _ := openTest(t)
+	plans := map[string]string{
+		`SELECT day, sum_bytes / samples, max_bytes, last_bytes FROM usage_daily
+			WHERE service_id = 1 AND day >= 0 AND day <= 1 ORDER BY day`: "SEARCH usage_daily USING PRIMARY KEY (service_id=? AND day>? AND day<?)",
+		`SELECT t.at, s.bytes FROM sample_times t CROSS JOIN samples s ON s.at = t.at AND s.service_id = 1
+			WHERE t.at >= 0 AND t.at <= 1 ORDER BY t.at`: "SEARCH s USING PRIMARY KEY (at=? AND service_id=?)",
+	}
+	for q, want := range plans {
+		rows, err := db.read.Query(`EXPLAIN QUERY PLAN ` + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		joined := strings.Join(plan, "; ")
+		if !strings.Contains(joined, want) || strings.Contains(joined, "SCAN s") || strings.Contains(joined, "SCAN usage_daily") {
+			t.Errorf("plan %q lacks %q", joined, want)
+		}
 	}
 }
