@@ -44,9 +44,9 @@ type AccountState struct {
 // Notice is an email that is due: the WHMCS template to send and its merge
 // variables.
 type Notice struct {
-	Kind     string // NoticeWarn or NoticeLimit
-	Template string
-	Vars     map[string]string
+	Kind     string            `json:"kind"` // NoticeWarn or NoticeLimit
+	Template string            `json:"template"`
+	Vars     map[string]string `json:"vars"`
 }
 
 // Evaluation is the verdict on one service's usage. WantPolicy is the policy
