@@ -1,0 +1,253 @@
+// Package s3 does the bucket and object work of the account lifecycle through
+// minio-go, with the admin credentials: finding a tenant's buckets, creating
+// the default bucket, measuring buckets exactly, and emptying and removing
+// buckets on terminate. It translates minio-go's errors into domain errors.
+package s3
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"sort"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/puqminios3/puqminio/internal/domain"
+)
+
+// Config says how to reach the S3 API.
+type Config struct {
+	Endpoint  string // host:port
+	Secure    bool
+	AccessKey string
+	SecretKey string
+	Region    string
+	RootCAs   *x509.CertPool // nil: the system pool
+}
+
+// Client wraps a minio-go client.
+type Client struct {
+	mc *minio.Client
+}
+
+// New returns a Client. It makes no request.
+func New(cfg Config) (*Client, error) {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = &tls.Config{RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12}
+	tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	mc, err := minio.New(cfg.Endpoint, &minio.Options{
+		Creds:     credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+		Secure:    cfg.Secure,
+		Region:    cfg.Region,
+		Transport: tr,
+	})
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "server.endpoint: %s", domain.Printable(err.Error()))
+	}
+	return &Client{mc: mc}, nil
+}
+
+// Bucket is a bucket and, when measured, its contents.
+type Bucket struct {
+	Name     string
+	Created  time.Time
+	Bytes    int64 // all versions, as MinIO bills disk
+	Objects  int64 // current objects
+	Versions int64 // all versions, delete markers included
+}
+
+// ListBuckets returns every bucket on the server, sorted by name.
+func (c *Client) ListBuckets(ctx context.Context) ([]Bucket, error) {
+	bs, err := c.mc.ListBuckets(ctx)
+	if err != nil {
+		return nil, Translate(err, "list buckets")
+	}
+	out := make([]Bucket, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, Bucket{Name: b.Name, Created: b.CreationDate})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// BucketsOf returns the buckets in user's namespace.
+func (c *Client) BucketsOf(ctx context.Context, user string) ([]Bucket, error) {
+	all, err := c.ListBuckets(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Bucket
+	for _, b := range all {
+		if domain.OwnsBucket(user, b.Name) {
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+// MakeBucket creates a bucket; one that already exists and is ours is fine.
+func (c *Client) MakeBucket(ctx context.Context, name string) error {
+	err := c.mc.MakeBucket(ctx, name, minio.MakeBucketOptions{})
+	if err == nil {
+		return nil
+	}
+	switch minio.ToErrorResponse(err).Code {
+	case "BucketAlreadyOwnedByYou", "BucketAlreadyExists":
+		return nil
+	}
+	return Translate(err, "create bucket "+name)
+}
+
+// Measure lists every version in the bucket and adds them up. Exact, and one
+// request per 1000 versions.
+func (c *Client) Measure(ctx context.Context, b *Bucket) error {
+	b.Bytes, b.Objects, b.Versions = 0, 0, 0
+	for o := range c.mc.ListObjects(ctx, b.Name, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+		if o.Err != nil {
+			return Translate(o.Err, "list objects of "+b.Name)
+		}
+		b.Versions++
+		if o.IsDeleteMarker {
+			continue
+		}
+		b.Bytes += o.Size
+		if o.IsLatest {
+			b.Objects++
+		}
+	}
+	return nil
+}
+
+// LockedObject names an object version that retention or a legal hold protects.
+type LockedObject struct {
+	Bucket, Key, VersionID, Reason string
+}
+
+// FindLocked returns the object versions in buckets that cannot be deleted
+// now because of retention or a legal hold, at most limit of them. Buckets
+// without object lock are skipped after one request.
+func (c *Client) FindLocked(ctx context.Context, buckets []string, now time.Time, limit int) ([]LockedObject, error) {
+	var out []LockedObject
+	for _, b := range buckets {
+		enabled, _, _, _, err := c.mc.GetObjectLockConfig(ctx, b)
+		if err != nil {
+			code := minio.ToErrorResponse(err).Code
+			if code == "ObjectLockConfigurationNotFoundError" || code == "NoSuchObjectLockConfiguration" {
+				continue
+			}
+			return nil, Translate(err, "read object lock of "+b)
+		}
+		if enabled != "Enabled" {
+			continue
+		}
+		for o := range c.mc.ListObjects(ctx, b, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+			if o.Err != nil {
+				return nil, Translate(o.Err, "list objects of "+b)
+			}
+			if o.IsDeleteMarker {
+				continue
+			}
+			mode, until, err := c.mc.GetObjectRetention(ctx, b, o.Key, o.VersionID)
+			if err == nil && mode != nil && until != nil && until.After(now) {
+				out = append(out, LockedObject{b, o.Key, o.VersionID, fmt.Sprintf("%s retention until %s", *mode, until.UTC().Format(time.RFC3339))})
+			}
+			hold, err := c.mc.GetObjectLegalHold(ctx, b, o.Key, minio.GetObjectLegalHoldOptions{VersionID: o.VersionID})
+			if err == nil && hold != nil && *hold == minio.LegalHoldEnabled {
+				out = append(out, LockedObject{b, o.Key, o.VersionID, "legal hold"})
+			}
+			if len(out) >= limit {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}
+
+// Purge removes every object version and delete marker in the bucket, then
+// the bucket, and returns how many versions it removed. A bucket already gone
+// counts as purged.
+func (c *Client) Purge(ctx context.Context, bucket string) (int64, error) {
+	var n int64
+	ch := make(chan minio.ObjectInfo)
+	listErr := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		for o := range c.mc.ListObjects(ctx, bucket, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+			if o.Err != nil {
+				listErr <- o.Err
+				return
+			}
+			select {
+			case ch <- o:
+				n++
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var firstErr error
+	for e := range c.mc.RemoveObjects(ctx, bucket, ch, minio.RemoveObjectsOptions{}) {
+		if firstErr == nil && e.Err != nil {
+			firstErr = e.Err
+		}
+	}
+	select {
+	case err := <-listErr:
+		if minio.ToErrorResponse(err).Code == "NoSuchBucket" {
+			return 0, nil
+		}
+		return n, Translate(err, "list objects of "+bucket)
+	default:
+	}
+	if firstErr != nil {
+		return n, Translate(firstErr, "delete objects in "+bucket)
+	}
+	if err := c.mc.RemoveBucket(ctx, bucket); err != nil && minio.ToErrorResponse(err).Code != "NoSuchBucket" {
+		return n, Translate(err, "remove bucket "+bucket)
+	}
+	return n, nil
+}
+
+// Translate turns a minio-go or network error into a domain error that says
+// what was being done.
+func Translate(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return domain.Retryf(domain.ETIMEOUT, "%s: MinIO did not answer before the deadline; retrying is safe", doing)
+	}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
+		return domain.Errorf(domain.ETLS, "%s: the server's TLS certificate is not trusted (%s); add its CA in the server's Access Hash field", doing, domain.Printable(err.Error()))
+	}
+	var ne net.Error
+	var oe *net.OpError
+	if errors.As(err, &oe) || errors.As(err, &ne) {
+		return domain.Retryf(domain.EUNAVAILABLE, "%s: cannot reach MinIO (%s); retrying is safe", doing, domain.Printable(err.Error()))
+	}
+	r := minio.ToErrorResponse(err)
+	switch r.Code {
+	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
+		return domain.Errorf(domain.EUNAUTHORIZED, "%s: MinIO refused the admin credentials (%s)", doing, r.Code)
+	case "XMinioServerNotInitialized", "SlowDown", "ServiceUnavailable", "XMinioServerNotReady":
+		return domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO is not ready (%s); retrying is safe", doing, r.Code)
+	case "ObjectLocked", "AccessDeniedObjectLocked":
+		return domain.Errorf(domain.ERETENTION, "%s: objects are under retention or legal hold", doing)
+	case "":
+		return domain.Retryf(domain.EUNAVAILABLE, "%s: %s", doing, domain.Printable(err.Error()))
+	}
+	return domain.Errorf(domain.EREMOTE, "%s: MinIO answered %s: %s", doing, r.Code, domain.Printable(r.Message))
+}
