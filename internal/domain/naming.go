@@ -201,3 +201,18 @@ func RandomString(n int, set string) string {
 	}
 	return string(b)
 }
+
+var existingUser = regexp.MustCompile(`^[A-Za-z0-9._@=+,-]{3,128}$`)
+
+// ValidateExistingUsername checks the user name of an account that already
+// exists, possibly imported from MinIO: looser than ValidateUsername, but
+// never empty, never with spaces, slashes or control characters.
+func ValidateExistingUsername(name string) error {
+	if name == "" {
+		return Errorf(EMISSING, "service.username is empty; the account has no MinIO user yet (run Create first)")
+	}
+	if !existingUser.MatchString(name) {
+		return Errorf(EINVALIDNAME, "user name %q is not a valid MinIO user name", Printable(name))
+	}
+	return nil
+}

@@ -1,0 +1,63 @@
+package account
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"net"
+
+	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/minioadmin"
+)
+
+// translate turns an admin-API error into a domain error saying what was
+// being done. Errors that are already domain errors pass through.
+func translate(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if errors.As(err, &de) {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return domain.Retryf(domain.ETIMEOUT, "%s: MinIO did not answer before the deadline; retrying is safe", doing)
+	}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
+		return domain.Errorf(domain.ETLS, "%s: the server's TLS certificate is not trusted; add its CA in the server's Access Hash field", doing)
+	}
+	var me *minioadmin.Error
+	if errors.As(err, &me) {
+		switch me.Code {
+		case "XMinioAdminNoSuchUser", "XMinioAdminNoSuchGroup", "XMinioAdminNoSuchPolicy", "XMinioAdminNoSuchServiceAccount":
+			return domain.Errorf(domain.ENOTFOUND, "%s: %s", doing, domain.Printable(me.Message))
+		case "XMinioInvalidIAMCredentials", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "XMinioAccessDenied":
+			return domain.Errorf(domain.EUNAUTHORIZED, "%s: MinIO refused the admin credentials (%s); check the server's username and password and that they may administer users", doing, me.Code)
+		case "XMinioServerNotInitialized":
+			return domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO is still starting; retrying is safe", doing)
+		case "RequestTimeTooSkewed":
+			return domain.Errorf(domain.EREMOTE, "%s: the clocks of WHMCS and MinIO differ by more than 15 minutes; fix the time on one of them", doing)
+		}
+		if me.StatusCode >= 500 {
+			return domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO answered %s: %s; retrying is safe", doing, me.Code, domain.Printable(me.Message))
+		}
+		return domain.Errorf(domain.EREMOTE, "%s: MinIO answered %s: %s", doing, me.Code, domain.Printable(me.Message))
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		return domain.Retryf(domain.EUNAVAILABLE, "%s: cannot reach MinIO (%s); retrying is safe", doing, domain.Printable(err.Error()))
+	}
+	return domain.Retryf(domain.EUNAVAILABLE, "%s: %s; retrying is safe", doing, domain.Printable(err.Error()))
+}
+
+func isNotFound(err error) bool {
+	switch minioadmin.ErrorCodeOf(err) {
+	case "XMinioAdminNoSuchUser", "XMinioAdminNoSuchGroup", "XMinioAdminNoSuchPolicy", "XMinioAdminNoSuchServiceAccount":
+		return true
+	}
+	return false
+}
