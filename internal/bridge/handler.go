@@ -1,0 +1,413 @@
+package bridge
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/puqminios3/puqminio/internal/account"
+	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/minioadmin"
+	"github.com/puqminios3/puqminio/internal/s3"
+	"github.com/puqminios3/puqminio/internal/sqlite"
+)
+
+// Exit statuses of `puqminio rpc`.
+const (
+	ExitOK       = 0 // ok:true
+	ExitRejected = 1 // the request was refused before anything was touched
+	ExitFailed   = 2 // the action failed; the response says whether to retry
+	ExitNoAnswer = 3 // no response could be written
+)
+
+// Env is what handlers need from outside the request.
+type Env struct {
+	Now    func() time.Time
+	Log    *slog.Logger
+	Render Renderer // nil: render actions answer "internal"
+}
+
+// Renderer draws the client and admin areas; internal/view implements it
+// through an adapter in this package.
+type Renderer interface {
+	Client(ctx context.Context, h *Handle) (string, error)
+	Admin(ctx context.Context, h *Handle) (string, error)
+}
+
+// Response is the one JSON object written to stdout.
+type Response struct {
+	OK     bool       `json:"ok"`
+	Result any        `json:"result,omitempty"`
+	Error  *ErrorBody `json:"error,omitempty"`
+}
+
+// ErrorBody is a failed response's error.
+type ErrorBody struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Retryable bool   `json:"retryable"`
+}
+
+// rejected lists the codes that mean "refused before anything was touched".
+var rejected = map[string]bool{
+	domain.EINVALIDJSON: true, domain.EVERSION: true, domain.EUNKNOWN: true, domain.EMISSING: true,
+	domain.EINVALID: true, domain.ETOOLARGE: true, domain.EINVALIDNAME: true, domain.EINVALIDPOL: true,
+}
+
+// Run reads one request from in, carries it out and writes one response to
+// out. It returns the process exit status.
+func Run(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
+	if env.Log == nil {
+		env.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if env.Now == nil {
+		env.Now = time.Now
+	}
+	start := time.Now()
+	var result any
+	req, err := Decode(in)
+	action := ""
+	if err == nil {
+		action = req.Action
+		result, err = Dispatch(ctx, req, env)
+	}
+	resp := Response{OK: err == nil, Result: result}
+	status := ExitOK
+	if err != nil {
+		code := domain.ErrorCode(err)
+		if code == domain.EINTERNAL {
+			// Details of an internal error go to the operator's log only.
+			env.Log.Error("internal error", "action", action, "err", err.Error())
+		}
+		resp.Result = nil
+		resp.Error = &ErrorBody{Code: code, Message: domain.ErrorMessage(err), Retryable: domain.IsRetryable(err)}
+		status = ExitFailed
+		if rejected[code] {
+			status = ExitRejected
+		}
+		env.Log.Warn("action failed", "action", action, "code", code, "retryable", resp.Error.Retryable, "ms", time.Since(start).Milliseconds())
+	} else {
+		env.Log.Info("action done", "action", action, "ms", time.Since(start).Milliseconds())
+	}
+	enc := json.NewEncoder(out)
+	enc.SetEscapeHTML(false)
+	if werr := enc.Encode(resp); werr != nil {
+		env.Log.Error("cannot write the response", "err", werr.Error())
+		return ExitNoAnswer
+	}
+	return status
+}
+
+// Handle is one request in progress, with the clients it needs, opened once.
+type Handle struct {
+	Req     *Request
+	Env     Env
+	Manager *account.Manager
+	Store   *sqlite.DB
+}
+
+type action struct {
+	server, store, service, product bool
+	run                             func(ctx context.Context, h *Handle) (any, error)
+}
+
+var actions map[string]action
+
+func init() {
+	actions = map[string]action{
+		"server.check":      {server: true, run: serverCheck},
+		"account.create":    {server: true, store: true, service: true, product: true, run: accountCreate},
+		"account.suspend":   {server: true, store: true, service: true, run: accountSuspend},
+		"account.unsuspend": {server: true, store: true, service: true, run: accountUnsuspend},
+		"account.terminate": {server: true, store: true, service: true, run: accountTerminate},
+		"account.password":  {server: true, store: true, service: true, run: accountPassword},
+		"account.package":   {server: true, store: true, service: true, product: true, run: accountPackage},
+		"account.info":      {server: true, store: true, service: true, run: accountInfo},
+		"account.list":      {server: true, run: accountList},
+		"policy.apply":      {server: true, store: true, service: true, product: true, run: policyApply},
+		"usage.update":      {server: true, store: true, run: usageUpdate},
+		"usage.recalculate": {server: true, store: true, service: true, product: true, run: usageRecalculate},
+		"usage.notified":    {server: true, store: true, run: usageNotified},
+		"usage.metrics":     {server: true, store: true, run: usageMetrics},
+		"render.client":     {server: true, store: true, service: true, product: true, run: renderClient},
+		"render.admin":      {server: true, store: true, service: true, product: true, run: renderAdmin},
+	}
+}
+
+// Actions lists the action names, sorted.
+func Actions() []string {
+	out := make([]string, 0, len(actions))
+	for k := range actions {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Dispatch checks the request against its action's needs and runs it within
+// the server's timeout.
+func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
+	a, ok := actions[req.Action]
+	if !ok {
+		return nil, domain.Errorf(domain.EUNKNOWN, "unknown action %q; known: %s", domain.Printable(req.Action), strings.Join(Actions(), ", "))
+	}
+	if a.server {
+		if err := req.Server.check(); err != nil {
+			return nil, err
+		}
+	}
+	if a.store {
+		if err := req.Store.check(); err != nil {
+			return nil, err
+		}
+	}
+	if a.service {
+		if req.Service == nil {
+			return nil, domain.Errorf(domain.EMISSING, "service is required for %s", req.Action)
+		}
+		if req.Service.ID <= 0 {
+			return nil, domain.Errorf(domain.EMISSING, "service.id is required for %s", req.Action)
+		}
+	}
+	if a.product {
+		if req.Product == nil {
+			return nil, domain.Errorf(domain.EMISSING, "product is required for %s", req.Action)
+		}
+		if err := req.Product.Normalize(); err != nil {
+			return nil, err
+		}
+	}
+	h := &Handle{Req: req, Env: env}
+	if a.server {
+		ctx2, cancel := context.WithTimeout(ctx, time.Duration(req.Server.TimeoutSeconds)*time.Second)
+		defer cancel()
+		ctx = ctx2
+		m, err := newManager(req.Server, env)
+		if err != nil {
+			return nil, err
+		}
+		h.Manager = m
+	}
+	if a.store {
+		db, err := sqlite.Open(req.Store.Path)
+		if err != nil {
+			return nil, err
+		}
+		defer db.Close()
+		db.Now = env.Now
+		h.Store = db
+		if h.Manager != nil {
+			h.Manager.Store = db
+		}
+	}
+	return a.run(ctx, h)
+}
+
+func newManager(s *Server, env Env) (*account.Manager, error) {
+	var pool *x509.CertPool
+	if strings.TrimSpace(s.CAPem) != "" {
+		var err error
+		if pool, err = x509.SystemCertPool(); err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		pool.AppendCertsFromPEM([]byte(s.CAPem))
+	}
+	admin, err := minioadmin.New(minioadmin.Config{Endpoint: s.Endpoint, Secure: s.Secure, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region, RootCAs: pool})
+	if err != nil {
+		return nil, domain.Errorf(domain.EINVALID, "server: %s", domain.Printable(err.Error()))
+	}
+	sc, err := s3.New(s3.Config{Endpoint: s.Endpoint, Secure: s.Secure, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region, RootCAs: pool})
+	if err != nil {
+		return nil, err
+	}
+	return &account.Manager{Admin: admin, S3: sc, ServerID: s.ID, Now: env.Now, Log: env.Log}, nil
+}
+
+func serverCheck(ctx context.Context, h *Handle) (any, error) {
+	return h.Manager.CheckServer(ctx)
+}
+
+func accountCreate(ctx context.Context, h *Handle) (any, error) {
+	return h.Manager.Create(ctx, *h.Req.Service, *h.Req.Product)
+}
+
+type statusResult struct {
+	Username string `json:"username"`
+	Enabled  bool   `json:"enabled"`
+}
+
+func accountSuspend(ctx context.Context, h *Handle) (any, error) {
+	err := h.Manager.SetEnabled(ctx, *h.Req.Service, false)
+	return statusResult{h.Req.Service.Username, false}, err
+}
+
+func accountUnsuspend(ctx context.Context, h *Handle) (any, error) {
+	err := h.Manager.SetEnabled(ctx, *h.Req.Service, true)
+	return statusResult{h.Req.Service.Username, true}, err
+}
+
+func accountTerminate(ctx context.Context, h *Handle) (any, error) {
+	return h.Manager.Terminate(ctx, *h.Req.Service)
+}
+
+func accountPassword(ctx context.Context, h *Handle) (any, error) {
+	if h.Req.Service.Password == "" {
+		return nil, domain.Errorf(domain.EMISSING, "service.password (the new password) is required")
+	}
+	err := h.Manager.ChangePassword(ctx, *h.Req.Service)
+	return map[string]string{"username": h.Req.Service.Username}, err
+}
+
+func accountPackage(ctx context.Context, h *Handle) (any, error) {
+	state, err := h.Manager.ChangePackage(ctx, *h.Req.Service, *h.Req.Product)
+	return map[string]any{"username": h.Req.Service.Username, "group": h.Req.Product.Group, "policyState": state}, err
+}
+
+func accountInfo(ctx context.Context, h *Handle) (any, error) {
+	return h.Manager.Details(ctx, *h.Req.Service)
+}
+
+func accountList(ctx context.Context, h *Handle) (any, error) {
+	list, err := h.Manager.ListAccounts(ctx)
+	return map[string]any{"accounts": list}, err
+}
+
+func policyApply(ctx context.Context, h *Handle) (any, error) {
+	var p struct {
+		Mode string `json:"mode"`
+	}
+	if err := decodeParams(h.Req.Params, &p); err != nil {
+		return nil, err
+	}
+	state, err := h.Manager.ApplyPolicy(ctx, *h.Req.Service, *h.Req.Product, p.Mode)
+	if err != nil {
+		return nil, err
+	}
+	forced := ""
+	if p.Mode == string(domain.PolicyStandard) || p.Mode == string(domain.PolicyLimited) {
+		forced = p.Mode
+	}
+	return map[string]any{"username": h.Req.Service.Username, "policyState": state, "forced": forced}, nil
+}
+
+// MaxUsageServices bounds one usage update.
+const MaxUsageServices = 50000
+
+func usageUpdate(ctx context.Context, h *Handle) (any, error) {
+	var p struct {
+		Services []account.UsageService `json:"services"`
+		Mode     string                 `json:"mode"`
+	}
+	if err := decodeParams(h.Req.Params, &p); err != nil {
+		return nil, err
+	}
+	if p.Services == nil {
+		return nil, domain.Errorf(domain.EMISSING, "params.services is required (it may be an empty list)")
+	}
+	if len(p.Services) > MaxUsageServices {
+		return nil, domain.Errorf(domain.ETOOLARGE, "params.services holds more than %d services", MaxUsageServices)
+	}
+	if p.Mode != "" && p.Mode != domain.UsageScanner && p.Mode != domain.UsageExact {
+		return nil, domain.Errorf(domain.EINVALID, "params.mode must be scanner or exact")
+	}
+	return h.Manager.UpdateUsage(ctx, p.Services, p.Mode == domain.UsageExact)
+}
+
+func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
+	s := h.Req.Service
+	if err := domain.ValidateExistingUsername(s.Username); err != nil {
+		return nil, err
+	}
+	res, err := h.Manager.UpdateUsage(ctx, []account.UsageService{{ID: s.ID, ClientID: s.ClientID, Username: s.Username, Status: s.Status, Product: *h.Req.Product}}, true)
+	if err != nil {
+		return nil, err
+	}
+	r := res.Services[0]
+	if r.Error != nil {
+		return nil, &domain.Error{Code: r.Error.Code, Message: r.Error.Message}
+	}
+	return r, nil
+}
+
+func usageNotified(ctx context.Context, h *Handle) (any, error) {
+	var p struct {
+		Notices []struct {
+			ServiceID int64  `json:"serviceId"`
+			Kind      string `json:"kind"`
+		} `json:"notices"`
+	}
+	if err := decodeParams(h.Req.Params, &p); err != nil {
+		return nil, err
+	}
+	for i, n := range p.Notices {
+		if n.ServiceID <= 0 || (n.Kind != domain.NoticeWarn && n.Kind != domain.NoticeLimit) {
+			return nil, domain.Errorf(domain.EINVALID, "params.notices[%d] needs a serviceId and kind warn or limit", i)
+		}
+	}
+	for _, n := range p.Notices {
+		if err := h.Store.MarkNotified(ctx, h.Req.Server.ID, n.ServiceID, n.Kind); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]int{"recorded": len(p.Notices)}, nil
+}
+
+func usageMetrics(ctx context.Context, h *Handle) (any, error) {
+	var p struct {
+		Services []struct {
+			ID       int64  `json:"id"`
+			Username string `json:"username"`
+		} `json:"services"`
+	}
+	if err := decodeParams(h.Req.Params, &p); err != nil {
+		return nil, err
+	}
+	type tenant struct {
+		ServiceID  int64   `json:"serviceId"`
+		Username   string  `json:"username"`
+		DiskGB     float64 `json:"diskGB"`
+		MonthAvgGB float64 `json:"monthAvgGB"`
+	}
+	out := make([]tenant, 0, len(p.Services))
+	now := h.Env.Now()
+	for _, s := range p.Services {
+		t := tenant{ServiceID: s.ID, Username: s.Username}
+		if last, ok, err := h.Store.Latest(ctx, s.ID); err != nil {
+			return nil, err
+		} else if ok {
+			t.DiskGB = gb(float64(last.Bytes))
+		}
+		avg, err := h.Store.MonthToDateAverageBytes(ctx, s.ID, now)
+		if err != nil {
+			return nil, err
+		}
+		t.MonthAvgGB = gb(avg)
+		out = append(out, t)
+	}
+	return map[string]any{"tenants": out}, nil
+}
+
+// gb converts bytes to GB (2^30), rounded to 6 decimals.
+func gb(b float64) float64 { return math.Round(b/(1<<30)*1e6) / 1e6 }
+
+func renderClient(ctx context.Context, h *Handle) (any, error) {
+	if h.Env.Render == nil {
+		return nil, domain.Errorf(domain.EINTERNAL, "no renderer")
+	}
+	html, err := h.Env.Render.Client(ctx, h)
+	return map[string]string{"html": html}, err
+}
+
+func renderAdmin(ctx context.Context, h *Handle) (any, error) {
+	if h.Env.Render == nil {
+		return nil, domain.Errorf(domain.EINTERNAL, "no renderer")
+	}
+	html, err := h.Env.Render.Admin(ctx, h)
+	return map[string]string{"html": html}, err
+}
