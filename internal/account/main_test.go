@@ -70,13 +70,19 @@ type tenant struct {
 
 func newTenant(t *testing.T, access, secret string) *tenant {
 	t.Helper()
+	return &tenant{t: t, cfg: newTenantOn(t, srv, access, secret)}
+}
+
+// newTenantOn writes an s3cmd config for s and returns its path.
+func newTenantOn(t *testing.T, s *testminio.Server, access, secret string) string {
+	t.Helper()
 	cfg := filepath.Join(t.TempDir(), "s3cfg-"+access)
 	body := fmt.Sprintf("[default]\nhost_base = %s\nhost_bucket = %s\nuse_https = False\nsignature_v2 = False\naccess_key = %s\nsecret_key = %s\n",
-		srv.Endpoint, srv.Endpoint, access, secret)
+		s.Endpoint, s.Endpoint, access, secret)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &tenant{t: t, cfg: cfg}
+	return cfg
 }
 
 // run runs s3cmd and returns its output and whether it succeeded.
