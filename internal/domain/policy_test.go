@@ -1,7 +1,9 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -56,5 +58,26 @@ func TestRenderPolicyRefusesForeignResources(t *testing.T) {
 	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::<USER_ID>-*"]},{"Effect":"Deny","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}`
 	if _, err := RenderPolicy(deny, DefaultPolicy, "12-3", "standard", false); err != nil {
 		t.Errorf("a Deny reaching anywhere is harmless: %v", err)
+	}
+}
+
+// The PHP module shows the default policies in the product's textareas; they
+// must stay the same documents as ours.
+func TestPHPDefaultPoliciesMatch(t *testing.T) {
+	src, err := os.ReadFile("../../whmcs/modules/servers/puqMinIOS3/lib/ProductSettings.php")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"DEFAULT_POLICY": DefaultPolicy, "DEFAULT_LIMIT_POLICY": DefaultLimitPolicy} {
+		start := strings.Index(string(src), "const "+name+" = <<<'JSON'\n")
+		if start < 0 {
+			t.Fatalf("%s not found in ProductSettings.php", name)
+		}
+		body := string(src)[start+len("const "+name+" = <<<'JSON'\n"):]
+		body = body[:strings.Index(body, "\nJSON;")]
+		var a, b bytes.Buffer
+		if json.Compact(&a, []byte(body)) != nil || json.Compact(&b, []byte(want)) != nil || a.String() != b.String() {
+			t.Errorf("PHP %s differs from Go's:\n%s\n%s", name, a.String(), b.String())
+		}
 	}
 }
