@@ -58,6 +58,7 @@ type bar struct {
 	When        string // the date as text
 	Value       string // the value with its unit
 	ShowLabel   bool
+	Sparse      bool   // hidden on narrow screens, so labels do not collide
 	TipX, TipW  string // the focus readout's box
 	TipTextX    string
 }
@@ -145,6 +146,9 @@ func buildChart(l *locale, id, title string, pts []Point, keep int, unit string,
 			When:      when(p.At),
 			Value:     l.InUnit(p.Bytes, unit, unitBytes),
 			ShowLabel: (n-1-i)%every == 0,
+			// Every other label gives way on narrow screens, where the
+			// text is larger relative to the drawing.
+			Sparse: ((n-1-i)/every)%2 == 1,
 		}
 		// A date label is centred under its bar unless that would push it
 		// past an edge of the drawing.
