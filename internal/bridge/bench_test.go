@@ -1,0 +1,694 @@
+package bridge
+
+// Benchmarks of the bridge as WHMCS meets it: the puqminio binary started once
+// per call, against a real MinIO. scripts/bench.sh runs them (see
+// docs/benchmarks.md); speed targets are checked here, never by timed tests.
+//
+// Environment:
+//
+//	PUQMINIO_BENCH_BIN     the binary (default ../../bin/puqminio; `make build`)
+//	PUQMINIO_BENCH_SERVER  a JSON file printed by internal/testminio/testserver;
+//	                       without it each benchmark starts its own MinIO
+//	PUQMINIO_BENCH_DB      the 10,000 × 2-year history the sqlite benchmarks
+//	                       build (default: their cache file under os.TempDir)
+//	PUQMINIO_BENCH_KEEP    a directory where the benchmarks leave their
+//	                       request files and stores for scripts/bench.sh
+//	                       (needs PUQMINIO_BENCH_SERVER, so the server outlives them)
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/puqminios3/puqminio/internal/account"
+	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/minioadmin"
+	"github.com/puqminios3/puqminio/internal/s3"
+	"github.com/puqminios3/puqminio/internal/sqlite"
+	"github.com/puqminios3/puqminio/internal/testminio"
+)
+
+// benchBinary returns the puqminio binary the exec benchmarks start.
+func benchBinary(b *testing.B) string {
+	b.Helper()
+	p := os.Getenv("PUQMINIO_BENCH_BIN")
+	if p == "" {
+		p = filepath.Join("..", "..", "bin", "puqminio")
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		b.Fatalf("no puqminio binary at %s: run `make build` (or set PUQMINIO_BENCH_BIN)", abs)
+	}
+	return abs
+}
+
+// benchMinIO is the MinIO a benchmark talks to.
+type benchMinIO struct {
+	Endpoint  string `json:"endpoint"`
+	AccessKey string `json:"accessKey"`
+	SecretKey string `json:"secretKey"`
+	external  bool
+}
+
+// benchServer returns the server named by PUQMINIO_BENCH_SERVER, else a
+// fresh one that stops when the benchmark ends.
+func benchServer(b *testing.B) benchMinIO {
+	b.Helper()
+	if p := os.Getenv("PUQMINIO_BENCH_SERVER"); p != "" {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var s benchMinIO
+		if err := json.Unmarshal(data, &s); err != nil {
+			b.Fatalf("%s: %v", p, err)
+		}
+		s.external = true
+		return s
+	}
+	s := testminio.Start(b, testminio.Options{})
+	return benchMinIO{Endpoint: s.Endpoint, AccessKey: s.AccessKey, SecretKey: s.SecretKey}
+}
+
+// benchKeep returns the directory for request files the script reuses, or "".
+func benchKeep(s benchMinIO) string {
+	if !s.external {
+		return ""
+	}
+	return os.Getenv("PUQMINIO_BENCH_KEEP")
+}
+
+// counter counts the HTTP requests a reverse proxy passes to MinIO, by
+// admin operation ("admin:datausageinfo") or "s3".
+type counter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (c *counter) add(r *http.Request) {
+	key := "s3"
+	if op, ok := strings.CutPrefix(r.URL.Path, "/minio/admin/v3/"); ok {
+		key = "admin:" + op
+	}
+	c.mu.Lock()
+	c.n[key]++
+	c.mu.Unlock()
+}
+
+// take returns the counts so far and starts again from zero.
+func (c *counter) take() map[string]int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.n
+	c.n = map[string]int{}
+	return out
+}
+
+func (c *counter) admin(m map[string]int) (total int) {
+	for k, v := range m {
+		if strings.HasPrefix(k, "admin:") {
+			total += v
+		}
+	}
+	return total
+}
+
+// countingProxy puts a reverse proxy in front of s and returns its host:port.
+// The Host header is passed on unchanged, so SigV4 signatures stay valid.
+func countingProxy(b *testing.B, s benchMinIO) (string, *counter) {
+	b.Helper()
+	target, _ := url.Parse("http://" + s.Endpoint)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	c := &counter{n: map[string]int{}}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.add(r)
+		rp.ServeHTTP(w, r)
+	}))
+	b.Cleanup(ts.Close)
+	return strings.TrimPrefix(ts.URL, "http://"), c
+}
+
+// envelope builds a request for the binary or Run.
+func envelope(action string, s benchMinIO, endpoint, store string, service, product, params any) []byte {
+	req := map[string]any{
+		"v": 1, "action": action,
+		"server": map[string]any{"id": 1, "endpoint": endpoint, "accessKey": s.AccessKey, "secretKey": s.SecretKey, "timeoutSeconds": 120},
+		"store":  map[string]any{"path": store},
+	}
+	if service != nil {
+		req["service"] = service
+	}
+	if product != nil {
+		req["product"] = product
+	}
+	if params != nil {
+		req["params"] = params
+	}
+	data, err := json.Marshal(req)
+	if err != nil {
+		panic(err)
+	}
+	return data
+}
+
+// execRun is one run of the binary.
+type execRun struct {
+	out    []byte
+	wall   time.Duration
+	maxRSS int64 // KiB, from wait4's rusage, as /usr/bin/time reports it
+}
+
+// execBinary starts bin with args, feeds it stdin and waits for it. A
+// non-zero exit status is not an error: the JSON answer says what happened.
+func execBinary(b *testing.B, bin string, stdin []byte, args ...string) execRun {
+	cmd := exec.Command(bin, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = io.Discard
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		b.Fatal(err)
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = ru.Maxrss
+	}
+	return execRun{out: out.Bytes(), wall: wall, maxRSS: rss}
+}
+
+// answer decodes a response and fails unless ok matches want.
+func answer(b *testing.B, data []byte, want bool, result any) {
+	b.Helper()
+	var r struct {
+		OK     bool            `json:"ok"`
+		Result json.RawMessage `json:"result"`
+		Error  *ErrorBody      `json:"error"`
+	}
+	if err := json.Unmarshal(data, &r); err != nil {
+		b.Fatalf("not a JSON answer: %v: %.300s", err, data)
+	}
+	if r.OK != want {
+		b.Fatalf("ok = %v, want %v: %.500s", r.OK, want, data)
+	}
+	if result != nil {
+		if err := json.Unmarshal(r.Result, result); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// runInProcess calls Run as the binary does, without the process.
+func runInProcess(b *testing.B, req []byte, want bool, result any) {
+	b.Helper()
+	var out bytes.Buffer
+	Run(context.Background(), bytes.NewReader(req), &out, Env{Render: ViewRenderer{}})
+	answer(b, out.Bytes(), want, result)
+}
+
+// quantiles reports the median and the 95th percentile of ds in ms under
+// the given prefix.
+func quantiles(b *testing.B, prefix string, ds []time.Duration) {
+	if len(ds) == 0 {
+		return
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	ms := func(d time.Duration) float64 { return float64(d) / 1e6 }
+	b.ReportMetric(ms(s[len(s)/2]), prefix+"p50-ms")
+	b.ReportMetric(ms(s[min(len(s)-1, len(s)*95/100)]), prefix+"p95-ms")
+}
+
+func writeKept(b *testing.B, dir, name string, data []byte) {
+	b.Helper()
+	if dir == "" {
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// noMinIORequest is a request that touches no MinIO: usage.notified with an
+// empty list decodes, checks the server, opens (and on first use migrates)
+// the store, and answers.
+func noMinIORequest(store string) []byte {
+	return envelope("usage.notified", benchMinIO{AccessKey: "bench", SecretKey: "bench-secret"}, "127.0.0.1:1", store,
+		nil, nil, map[string]any{"notices": []any{}})
+}
+
+// BenchmarkProcessStart is the floor of every bridge call: the binary
+// started and reaped, printing its version.
+func BenchmarkProcessStart(b *testing.B) {
+	bin := benchBinary(b)
+	var ds []time.Duration
+	for b.Loop() {
+		r := execBinary(b, bin, nil, "--version")
+		ds = append(ds, r.wall)
+	}
+	quantiles(b, "", ds)
+}
+
+// BenchmarkRPCNoMinIO is one bridge round trip that needs no MinIO call,
+// through the binary, and the same request in-process.
+func BenchmarkRPCNoMinIO(b *testing.B) {
+	bin := benchBinary(b)
+	store := filepath.Join(b.TempDir(), "usage.db")
+	req := noMinIORequest(store)
+	b.Run("binary", func(b *testing.B) {
+		var ds []time.Duration
+		for b.Loop() {
+			r := execBinary(b, bin, req, "rpc")
+			answer(b, r.out, true, nil)
+			ds = append(ds, r.wall)
+		}
+		quantiles(b, "", ds)
+	})
+	b.Run("inprocess", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			runInProcess(b, req, true, nil)
+		}
+	})
+	// A refused request stops at the product check: decode and dispatch only.
+	bad := envelope("account.create", benchMinIO{AccessKey: "bench", SecretKey: "bench-secret"}, "127.0.0.1:1", store,
+		map[string]any{"id": 1, "clientId": 1}, map[string]any{"unit": "XB"}, nil)
+	b.Run("refused-binary", func(b *testing.B) {
+		var ds []time.Duration
+		for b.Loop() {
+			r := execBinary(b, bin, bad, "rpc")
+			answer(b, r.out, false, nil)
+			ds = append(ds, r.wall)
+		}
+		quantiles(b, "", ds)
+	})
+}
+
+// benchProduct is the product of the lifecycle and render benchmarks.
+var benchProduct = map[string]any{"unit": "GB", "diskSpace": 10, "defaultBucket": true, "historyDays": 400}
+
+// BenchmarkCreateTerminate creates an account (policy, user, group-less, a
+// default bucket) and terminates it, against a real MinIO, through the
+// binary and in-process. Each iteration is a new service.
+func BenchmarkCreateTerminate(b *testing.B) {
+	bin := benchBinary(b)
+	s := benchServer(b)
+	store := filepath.Join(b.TempDir(), "usage.db")
+	next := int64(time.Now().Unix() % 1000000 * 100) // fresh ids on a reused server
+	pair := func(b *testing.B, run func(req []byte, want bool, result any) time.Duration) (create, term []time.Duration) {
+		for b.Loop() {
+			next++
+			svc := map[string]any{"id": next, "clientId": 7}
+			var c domain.Created
+			create = append(create, run(envelope("account.create", s, s.Endpoint, store, svc, benchProduct, nil), true, &c))
+			svc["username"] = c.Username
+			term = append(term, run(envelope("account.terminate", s, s.Endpoint, store, svc, nil, nil), true, nil))
+		}
+		return create, term
+	}
+	b.Run("binary", func(b *testing.B) {
+		create, term := pair(b, func(req []byte, want bool, result any) time.Duration {
+			r := execBinary(b, bin, req, "rpc")
+			answer(b, r.out, want, result)
+			return r.wall
+		})
+		quantiles(b, "create-", create)
+		quantiles(b, "terminate-", term)
+	})
+	b.Run("inprocess", func(b *testing.B) {
+		create, term := pair(b, func(req []byte, want bool, result any) time.Duration {
+			t0 := time.Now()
+			runInProcess(b, req, want, result)
+			return time.Since(t0)
+		})
+		quantiles(b, "create-", create)
+		quantiles(b, "terminate-", term)
+	})
+}
+
+// BenchmarkRenderClientYear renders the client area's statistics page for a
+// service with a year of daily history, reading its buckets from MinIO,
+// through the binary and in-process.
+func BenchmarkRenderClientYear(b *testing.B) {
+	bin := benchBinary(b)
+	s := benchServer(b)
+	keep := benchKeep(s)
+	dir := b.TempDir()
+	if keep != "" {
+		dir = keep
+	}
+	store := filepath.Join(dir, "render.db")
+	id := int64(time.Now().Unix()%1000000*100 + 99)
+	svc := map[string]any{"id": id, "clientId": 7, "lang": "english"}
+	var c domain.Created
+	runInProcess(b, envelope("account.create", s, s.Endpoint, store, svc, benchProduct, nil), true, &c)
+	svc["username"], svc["password"] = c.Username, c.Password
+	mc, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := mc.PutObject(ctx, c.Bucket, "report.pdf", bytes.NewReader(make([]byte, 1<<20)), 1<<20, minio.PutObjectOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	fillYear(b, store, id)
+	req := envelope("render.client", s, s.Endpoint, store, svc, benchProduct, map[string]any{"page": "stats"})
+	writeKept(b, keep, "render.json", req)
+	var res struct{ HTML string }
+	runInProcess(b, req, true, &res)
+	b.Logf("page: %d bytes", len(res.HTML))
+	b.Run("binary", func(b *testing.B) {
+		var ds []time.Duration
+		for b.Loop() {
+			r := execBinary(b, bin, req, "rpc")
+			answer(b, r.out, true, nil)
+			ds = append(ds, r.wall)
+		}
+		quantiles(b, "", ds)
+	})
+	b.Run("inprocess", func(b *testing.B) {
+		b.ReportAllocs()
+		var ds []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			runInProcess(b, req, true, nil)
+			ds = append(ds, time.Since(t0))
+		}
+		quantiles(b, "", ds)
+	})
+	// The page's one server-wide admin call, whose cost grows with the
+	// number of buckets on the server (reported as buckets).
+	b.Run("datausageinfo", func(b *testing.B) {
+		admin, err := minioadmin.New(minioadmin.Config{Endpoint: s.Endpoint, AccessKey: s.AccessKey, SecretKey: s.SecretKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ds []time.Duration
+		n := 0
+		for b.Loop() {
+			t0 := time.Now()
+			du, err := admin.DataUsageInfo(ctx)
+			ds = append(ds, time.Since(t0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			n = len(du.BucketsUsage)
+		}
+		quantiles(b, "", ds)
+		b.ReportMetric(float64(n), "buckets")
+	})
+}
+
+// fillYear records one sample a day for the last 365 days for service id.
+func fillYear(b *testing.B, path string, id int64) {
+	b.Helper()
+	db, err := sqlite.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for d := 365; d >= 1; d-- {
+		at := today.AddDate(0, 0, -d).Add(2 * time.Hour)
+		db.Now = func() time.Time { return at }
+		smp := []sqlite.Sample{{ServiceID: id, At: at, Bytes: int64(365-d+1) * 20 << 20, Objects: int64(365 - d + 1), Source: domain.UsageScanner}}
+		st := map[int64]domain.AccountState{id: {Policy: domain.PolicyStandard}}
+		if err := db.RecordCollection(context.Background(), 1, smp, st, map[int64]int{id: 400}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// Usage update figures: 10,000 services on server 1, named 1-<id> as in the
+// sqlite benchmark history; every 50th owns a bucket holding one object.
+const (
+	usageServices  = 10000
+	usageEvery     = 50
+	usagePerAcctN  = 1000 // the per-account loop runs on this many services
+	usageObjectLen = 4096
+)
+
+// benchHistoryDB returns the 10,000 × 2-year history database.
+func benchHistoryDB(b *testing.B) string {
+	b.Helper()
+	p := os.Getenv("PUQMINIO_BENCH_DB")
+	if p == "" {
+		// internal/sqlite/bench_test.go's cache name (data version 2).
+		p = filepath.Join(os.TempDir(), fmt.Sprintf("puqminio-bench-s%d-d2-10000x730.db", sqlite.SchemaVersion()))
+	}
+	if _, err := os.Stat(p); err != nil {
+		b.Fatalf("no history database at %s: run `go test ./internal/sqlite -run '^$' -bench Daily30` first, or set PUQMINIO_BENCH_DB", p)
+	}
+	return p
+}
+
+func usageUser(id int) string { return fmt.Sprintf("1-%d", id) }
+
+// usageServiceList is the params.services of the 10,000-service update.
+func usageServiceList(n int) []account.UsageService {
+	out := make([]account.UsageService, n)
+	for i := range out {
+		id := i + 1
+		out[i] = account.UsageService{ID: int64(id), ClientID: 1, Username: usageUser(id), Status: "Active",
+			Product: domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 1100}}
+	}
+	return out
+}
+
+// BenchmarkUsageUpdate10k is the hourly usage update for 10,000 services on
+// one server with two years of history: in-process and through the binary
+// (wall time, peak RSS), with every request to MinIO counted at a proxy;
+// beside it, the per-account approach (list the buckets, list each owned
+// bucket) on 1,000 of the services.
+func BenchmarkUsageUpdate10k(b *testing.B) {
+	bin := benchBinary(b)
+	src := benchHistoryDB(b)
+	s := benchServer(b)
+	keep := benchKeep(s)
+	ctx := context.Background()
+	mc, err := minio.New(s.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var buckets []string
+	for id := usageEvery; id <= usageServices; id += usageEvery {
+		name := usageUser(id) + "-data"
+		buckets = append(buckets, name)
+		if err := mc.MakeBucket(ctx, name, minio.MakeBucketOptions{}); err != nil && minio.ToErrorResponse(err).Code != "BucketAlreadyOwnedByYou" {
+			b.Fatal(err)
+		}
+		if _, err := mc.PutObject(ctx, name, "obj", bytes.NewReader(make([]byte, usageObjectLen)), usageObjectLen, minio.PutObjectOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	admin, err := minioadmin.New(minioadmin.Config{Endpoint: s.Endpoint, AccessKey: s.AccessKey, SecretKey: s.SecretKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	t0 := time.Now()
+	for {
+		du, err := admin.DataUsageInfo(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		seen := 0
+		for _, n := range buckets {
+			if du.BucketsUsage[n].ObjectsCount == 1 {
+				seen++
+			}
+		}
+		if seen == len(buckets) {
+			break
+		}
+		if time.Since(t0) > 5*time.Minute {
+			b.Fatalf("the scanner reported %d of %d buckets after %v", seen, len(buckets), time.Since(t0))
+		}
+		time.Sleep(2 * time.Second)
+	}
+	b.Logf("scanner reported all %d buckets after %v", len(buckets), time.Since(t0).Round(time.Second))
+
+	dir := b.TempDir()
+	if keep != "" {
+		dir = keep
+	}
+	store := filepath.Join(dir, "usage10k.db")
+	if err := copyBenchFile(src, store); err != nil {
+		b.Fatal(err)
+	}
+	proxy, count := countingProxy(b, s)
+	services := usageServiceList(usageServices)
+	check := func(b *testing.B, r account.UsageResult) {
+		owned := 0
+		for _, rep := range r.Services {
+			if rep.Error != nil {
+				b.Fatalf("service %d: %s", rep.ID, rep.Error.Message)
+			}
+			if rep.Buckets > 0 {
+				owned++
+				if rep.UsedBytes != usageObjectLen {
+					b.Fatalf("service %d: %d bytes, want %d", rep.ID, rep.UsedBytes, usageObjectLen)
+				}
+			}
+		}
+		if len(r.Services) != usageServices || owned != len(buckets) {
+			b.Fatalf("%d services, %d with buckets; want %d and %d", len(r.Services), owned, usageServices, len(buckets))
+		}
+	}
+	reportCalls := func(b *testing.B, n int) {
+		c := count.take()
+		b.ReportMetric(float64(c["admin:datausageinfo"])/float64(n), "datausageinfo/op")
+		b.ReportMetric(float64(count.admin(c))/float64(n), "adminCalls/op")
+		b.ReportMetric(float64(c["s3"])/float64(n), "s3Calls/op")
+	}
+
+	b.Run("inprocess", func(b *testing.B) {
+		admin, err := minioadmin.New(minioadmin.Config{Endpoint: proxy, AccessKey: s.AccessKey, SecretKey: s.SecretKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		sc, err := s3.New(s3.Config{Endpoint: proxy, AccessKey: s.AccessKey, SecretKey: s.SecretKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		db, err := sqlite.Open(store)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.Close()
+		m := &account.Manager{Admin: admin, S3: sc, Store: db, ServerID: 1}
+		count.take()
+		n := 0
+		var ds []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			r, err := m.UpdateUsage(ctx, slices.Clone(services), false)
+			ds = append(ds, time.Since(t0))
+			if err != nil {
+				b.Fatal(err)
+			}
+			check(b, r)
+			n++
+		}
+		quantiles(b, "", ds)
+		reportCalls(b, n)
+	})
+
+	b.Run("binary", func(b *testing.B) {
+		req := envelope("usage.update", s, proxy, store, nil, nil, map[string]any{"services": services})
+		b.ReportMetric(float64(len(req))/(1<<20), "requestMiB")
+		if keep != "" {
+			// The script's /usr/bin/time runs talk to MinIO directly.
+			writeKept(b, keep, "usage10k.json", envelope("usage.update", s, s.Endpoint, store, nil, nil, map[string]any{"services": services}))
+		}
+		count.take()
+		n := 0
+		var ds []time.Duration
+		var rss int64
+		for b.Loop() {
+			r := execBinary(b, bin, req, "rpc")
+			var res account.UsageResult
+			answer(b, r.out, true, &res)
+			check(b, res)
+			ds = append(ds, r.wall)
+			rss = max(rss, r.maxRSS)
+			n++
+		}
+		quantiles(b, "", ds)
+		b.ReportMetric(float64(rss)/1024, "maxRSS-MiB")
+		reportCalls(b, n)
+		if fi, err := os.Stat(store); err == nil {
+			b.ReportMetric(float64(fi.Size())/(1<<20), "dbMiB")
+		}
+	})
+
+	// The per-account approach: for each service, list the buckets and list
+	// every object version of those it owns. Measured on usagePerAcctN
+	// services (every 50th owns a bucket, as in the full set); the figure
+	// for 10,000 is extrapolated linearly and labelled so.
+	b.Run("per-account-1k", func(b *testing.B) {
+		pc, err := minio.New(proxy, &minio.Options{Creds: credentials.NewStaticV4(s.AccessKey, s.SecretKey, "")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		count.take()
+		n := 0
+		var ds []time.Duration
+		for b.Loop() {
+			t0 := time.Now()
+			owned := 0
+			for _, svc := range services[:usagePerAcctN] {
+				all, err := pc.ListBuckets(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				var sum int64
+				for _, bk := range all {
+					if !domain.OwnsBucket(svc.Username, bk.Name) {
+						continue
+					}
+					owned++
+					for o := range pc.ListObjects(ctx, bk.Name, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
+						if o.Err != nil {
+							b.Fatal(o.Err)
+						}
+						sum += o.Size
+					}
+				}
+				_ = sum
+			}
+			ds = append(ds, time.Since(t0))
+			if owned != usagePerAcctN/usageEvery {
+				b.Fatalf("%d owned buckets, want %d", owned, usagePerAcctN/usageEvery)
+			}
+			n++
+		}
+		quantiles(b, "", ds)
+		c := count.take()
+		b.ReportMetric(float64(c["s3"])/float64(n), "s3Calls/op")
+		sorted := slices.Clone(ds)
+		slices.Sort(sorted)
+		b.ReportMetric(float64(sorted[len(sorted)/2])/1e6*usageServices/usagePerAcctN, "extrapolated-10k-ms")
+	})
+}
+
+func copyBenchFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
