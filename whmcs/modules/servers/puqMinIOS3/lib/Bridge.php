@@ -242,13 +242,17 @@ class Bridge
         }
         $status = -1;
         $limit = microtime(true) + 5;
+        // The process usually exits within a millisecond of closing its
+        // output: poll quickly first, then back off to 10 ms.
+        $wait = 200;
         do {
             $st = proc_get_status($proc);
             if (!$st['running']) {
                 $status = $st['exitcode'];
                 break;
             }
-            usleep(10000);
+            usleep($wait);
+            $wait = min($wait * 2, 10000);
         } while (microtime(true) < $limit);
         if ($st['running']) {
             proc_terminate($proc, 9);
