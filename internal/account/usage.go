@@ -158,7 +158,9 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 		t := totals[i]
 		ev := domain.Evaluate(&s.Product, s.Username, t.bytes, rec.State)
 		if ev.NeedsPolicyChange() {
-			if err := m.SetPolicyDocument(ctx, s.Username, &s.Product, ev.WantPolicy, rec.State.Policy == ""); err != nil {
+			// Plain calls only: attaching is an encrypted call (an Argon2id
+			// on the server each time), and create attached the policy.
+			if err := m.SetPolicyDocument(ctx, s.Username, &s.Product, ev.WantPolicy, false); err != nil {
 				r.Error = reportError(err)
 			} else {
 				ev.Next.Policy = ev.WantPolicy
