@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -239,15 +240,32 @@ func Translate(err error, doing string) error {
 		return domain.Retryf(domain.EUNAVAILABLE, "%s: cannot reach MinIO (%s); retrying is safe", doing, domain.Printable(err.Error()))
 	}
 	r := minio.ToErrorResponse(err)
+	if r.Code == "" && r.StatusCode == 0 && isNameError(err) {
+		// minio-go checks names before sending anything; no retry helps.
+		return domain.Errorf(domain.EINVALIDNAME, "%s: %s", doing, domain.Printable(err.Error()))
+	}
+	if r.Code == "InvalidRequest" && strings.Contains(r.Message, "WORM") {
+		// Multi-object delete reports retention this way.
+		return domain.Errorf(domain.ERETENTION, "%s: objects are under retention or legal hold", doing)
+	}
 	switch r.Code {
 	case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
 		return domain.Errorf(domain.EUNAUTHORIZED, "%s: MinIO refused the admin credentials (%s)", doing, r.Code)
 	case "XMinioServerNotInitialized", "SlowDown", "ServiceUnavailable", "XMinioServerNotReady":
 		return domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO is not ready (%s); retrying is safe", doing, r.Code)
+	case "InvalidBucketName", "XMinioInvalidObjectName":
+		return domain.Errorf(domain.EINVALIDNAME, "%s: %s", doing, domain.Printable(r.Message))
 	case "ObjectLocked", "AccessDeniedObjectLocked":
 		return domain.Errorf(domain.ERETENTION, "%s: objects are under retention or legal hold", doing)
 	case "":
 		return domain.Retryf(domain.EUNAVAILABLE, "%s: %s", doing, domain.Printable(err.Error()))
 	}
 	return domain.Errorf(domain.EREMOTE, "%s: MinIO answered %s: %s", doing, r.Code, domain.Printable(r.Message))
+}
+
+// isNameError reports whether err is minio-go's own check of a bucket or
+// object name, made before any request.
+func isNameError(err error) bool {
+	m := err.Error()
+	return strings.HasPrefix(m, "Bucket name ") || strings.HasPrefix(m, "Object name ")
 }
