@@ -90,7 +90,7 @@ test-browser: build
 
 ## test-upgrade: install v0.1.0 in a scratch WHMCS, create accounts and history, copy this package over it
 test-upgrade: dist minio
-	GOTAGS='$(GOTAGS)' bash tests/upgrade/run.sh dist/puqMinIOS3-$(VERSION).zip
+	GOTAGS='$(GOTAGS)' CC='$(CC_$(GOARCH_HOST))' bash tests/upgrade/run.sh dist/puqMinIOS3-$(VERSION).zip
 
 ## demo: start MinIO, create an account, use it with s3cmd, suspend, unsuspend, terminate
 demo: deps minio build

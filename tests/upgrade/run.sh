@@ -21,6 +21,11 @@ OLD_COMMIT=d24e7a1d55cd1b228f6ff814a4db796a3e396585
 # Built as `make build` builds releases, so the cgo SQLite object comes from
 # Go's build cache instead of a second minute-long C compile.
 GOTAGS=${GOTAGS:-netgo osusergo sqlite_omit_load_extension}
+case $(go env GOARCH) in
+  amd64) CC=${CC:-x86_64-linux-gnu-gcc} ;;
+  arm64) CC=${CC:-aarch64-linux-gnu-gcc} ;;
+esac
+export CC # the compiler is part of Go's cache key, so it must match the Makefile's
 ZIP=${1:?usage: run.sh dist/puqMinIOS3-<version>.zip}
 ARCH=$(go env GOARCH)
 
@@ -31,7 +36,7 @@ ms() { date +%s%3N; }
 for c in git go jq php s3cmd unzip; do
   command -v "$c" >/dev/null || fail "$c is not installed (make deps installs it)"
 done
-php -m | grep -qx pdo_sqlite || fail "PHP lacks pdo_sqlite (Debian: php-sqlite3)"
+php -r 'exit(extension_loaded("pdo_sqlite") ? 0 : 1);' || fail "PHP lacks pdo_sqlite (Debian: php-sqlite3)"
 [ -f "$ZIP" ] || fail "no package $ZIP: run make dist"
 [ -x "${PUQMINIO_MINIO_BIN:-}" ] || fail "PUQMINIO_MINIO_BIN does not name the MinIO binary: run make minio, or make test-upgrade"
 
