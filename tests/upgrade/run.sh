@@ -223,15 +223,18 @@ php tests/upgrade/db.php dump "$db" > "$work/after.json"
 today=$(( $(date +%s) / 86400 * 86400 ))
 # History before today and the raw samples are untouched; today's rows
 # gained the new run's samples; the accounts are the same accounts.
-jq -n --slurpfile b "$work/before.json" --slurpfile a "$work/after.json" --argjson today "$today" '
-  def past: [.usage_daily[] | select(.day < $today)];
-  def acct: [.accounts[] | {server_id, service_id, username, created_at}];
-  ($b[0] | past) == ($a[0] | past)
-  and (($b[0].samples - $a[0].samples) | length) == 0
-  and ($b[0] | acct) == ($a[0] | acct)
-  and ([$b[0].migrations[]] == [$a[0].migrations[] | select(.version == 1)])
-  and all($b[0].usage_daily[] | select(.day == $today); . as $o | any($a[0].usage_daily[]; .service_id == $o.service_id and .day == $today and .samples > $o.samples))' \
-  >/dev/null || fail "rows changed in the upgrade (before: $work/before.json, after: $work/after.json)"
+kept() { # what jq-condition
+  jq -en --slurpfile b "$work/before.json" --slurpfile a "$work/after.json" --argjson today "$today" "
+    def past: [.usage_daily[] | select(.day < \$today)];
+    def acct: [.accounts[] | {server_id, service_id, username, created_at}];
+    $2" >/dev/null || fail "$1 changed in the upgrade (before: $work/before.json, after: $work/after.json)"
+}
+kept "the daily history before today" '($b[0] | past) == ($a[0] | past)'
+kept "the raw samples" '(($b[0].samples - $a[0].samples) | length) == 0'
+kept "the accounts" '($b[0] | acct) == ($a[0] | acct)'
+kept "migration 1's record" '$b[0].migrations == [$a[0].migrations[] | select(.version == 1)]'
+kept "today's history" 'all($b[0].usage_daily[] | select(.day == $today); . as $o |
+  any($a[0].usage_daily[]; .service_id == $o.service_id and .day == $today and .samples > $o.samples))'
 echo "after: $(jq -c '{accounts: (.accounts | length), usage_daily: (.usage_daily | length), samples: (.samples | length), migrations: [.migrations[].name], meta: [.meta[] | {key, value}]}' "$work/after.json")"
 
 step "The stats page shows the old days"
