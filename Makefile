@@ -14,6 +14,8 @@ GOTAGS := netgo osusergo sqlite_omit_load_extension
 LDFLAGS := -s -w -buildid= -X main.Version=$(VERSION) -X main.Commit=$(COMMIT) -linkmode external -extldflags=-static
 CC_amd64 := x86_64-linux-gnu-gcc
 CC_arm64 := aarch64-linux-gnu-gcc
+# A native build falls back to gcc where the triplet name does not exist (non-Debian).
+CC_$(GOARCH_HOST) := $(if $(shell command -v $(CC_$(GOARCH_HOST)) 2>/dev/null),$(CC_$(GOARCH_HOST)),gcc)
 # gobuild ARCH OUTPUT
 gobuild = CGO_ENABLED=1 GOOS=linux GOARCH=$(1) CC=$(CC_$(1)) $(GO) build -trimpath -buildvcs=false \
 	-tags '$(GOTAGS)' -ldflags '$(LDFLAGS)' -o $(2) ./cmd/puqminio
