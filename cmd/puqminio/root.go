@@ -12,6 +12,7 @@ import (
 
 	"github.com/puqminios3/puqminio/internal/bridge"
 	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/sqlite"
 )
 
 // Version is set at build time with -ldflags "-X main.Version=...".
@@ -33,6 +34,7 @@ func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code)
 
 // Execute runs the command line args and returns the exit status.
 func Execute(ctx context.Context, args []string, streams IO) int {
+	sqlite.Software = Version
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	root.SetIn(streams.In)
@@ -60,7 +62,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.AddCommand(newRPCCmd(streams), newServerCmd(streams), newAccountCmd(streams), newUsageCmd(streams))
+	root.AddCommand(newRPCCmd(streams), newServerCmd(streams), newAccountCmd(streams), newUsageCmd(streams), newVersionCmd(streams))
 	return root
 }
 

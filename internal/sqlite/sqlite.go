@@ -204,7 +204,8 @@ func SchemaVersion() int {
 // transaction that also records it, so that two processes opening a new
 // file at once cannot both apply a step, and a failed step leaves nothing
 // half done. A database newer than this build is refused rather than used
-// with a schema we do not understand.
+// with a schema we do not understand. Then this build's version is noted in
+// the meta table (see recordSoftware).
 func (db *DB) migrate(ctx context.Context) error {
 	ms, err := migrations()
 	if err != nil {
@@ -215,14 +216,14 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	if current > len(ms) {
-		return domain.Errorf(domain.ESTORE, "the usage database %s has schema version %d, newer than this puqminio knows (%d); upgrade puqminio or restore an older backup", db.path, current, len(ms))
+		return domain.Errorf(domain.ESTORE, "the usage database %s has schema version %d%s, newer than this puqminio (%s) knows (%d); upgrade puqminio or restore an older backup", db.path, current, db.lastVersionNote(ctx), Software, len(ms))
 	}
 	for _, m := range ms[current:] {
 		if err := db.apply(ctx, m); err != nil {
 			return err
 		}
 	}
-	return nil
+	return db.recordSoftware(ctx, current < len(ms))
 }
 
 // schemaVersion reads the applied version. It is also the first statement

@@ -45,6 +45,13 @@ class BridgeTest extends PuqTestCase
         $this->assertStringContainsString('/nonexistent/puqminio-linux-amd64', $e->getMessage());
     }
 
+    public function testUnshippedArchitectureIsSaid()
+    {
+        $e = $this->failure(new Bridge('/m/bin/puqminio-linux-' . Bridge::arch('armv7l'), 5));
+        $this->assertStringContainsString('x86_64 (amd64) and aarch64 (arm64)', $e->getMessage());
+        $this->assertStringContainsString('/m/bin/puqminio-linux-armv7l', $e->getMessage());
+    }
+
     public function testLostRunBitSaysChmod()
     {
         $copy = self::tmp() . '/no-run-bit';

@@ -13,6 +13,9 @@ class Bridge
     /** Largest stdout accepted: rendered pages and account lists fit easily. */
     const MAX_STDOUT = 8388608;
 
+    /** Architectures the release package has a binary for (make dist). */
+    const SHIPPED_ARCHES = ['amd64', 'arm64'];
+
     /** Largest stderr kept: it is only for the operator's log. */
     const MAX_STDERR = 65536;
 
@@ -132,6 +135,12 @@ class Bridge
                 . 'Allow proc_open for WHMCS; note that the cron may use a different php.ini than the web server.');
         }
         if (!is_file($this->binary)) {
+            if (preg_match('/puqminio-linux-([a-z0-9_]*)$/', $this->binary, $m)
+                && !in_array($m[1], self::SHIPPED_ARCHES, true)) {
+                throw new BridgeException('No puqminio binary is shipped for this machine ('
+                    . php_uname('m') . '): the module runs on Linux x86_64 (amd64) and aarch64 (arm64). '
+                    . $this->binary . ' does not exist.');
+            }
             throw new BridgeException('The puqminio binary is missing: ' . $this->binary
                 . ' does not exist. Upload the module\'s bin/ folder again (machine: ' . php_uname('m') . ').');
         }
