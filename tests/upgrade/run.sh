@@ -41,6 +41,10 @@ php -r 'exit(extension_loaded("pdo_sqlite") ? 0 : 1);' || fail "PHP lacks pdo_sq
 [ -x "${PUQMINIO_MINIO_BIN:-}" ] || fail "PUQMINIO_MINIO_BIN does not name the MinIO binary: run make minio, or make test-upgrade"
 
 # --- The old release, from history --------------------------------------
+if ! git cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null && [ "$(git rev-parse --is-shallow-repository 2>/dev/null)" = true ]; then
+  step "Shallow clone: fetching the history back to $OLD_TAG from origin"
+  git fetch -q --unshallow --tags origin 2>&1 || git fetch -q origin "$OLD_COMMIT" 2>&1 || true
+fi
 if git cat-file -e "$OLD_COMMIT^{commit}" 2>/dev/null; then
   old=$OLD_COMMIT
 elif old=$(git rev-parse -q --verify "refs/tags/$OLD_TAG^{commit}"); then
