@@ -8,7 +8,8 @@
 # Any PUQMINIO_LOAD_* setting already in the environment wins (see
 # tests/load/doc.go). Runs under `nice`, since it keeps both cores busy.
 # The results table also lands in $PUQMINIO_LOAD_REPORT (default: a file
-# under /tmp, named at the end).
+# under /tmp, named at the end). The test builds the binary from this tree
+# unless PUQMINIO_BIN names one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GO=${GO:-go}
@@ -19,9 +20,6 @@ export PUQMINIO_LOAD_DAYS=${PUQMINIO_LOAD_DAYS:-60}
 export PUQMINIO_LOAD_USERS=${PUQMINIO_LOAD_USERS:-20}
 export PUQMINIO_LOAD_UPDATERS=${PUQMINIO_LOAD_UPDATERS:-1}
 export PUQMINIO_LOAD_REPORT=${PUQMINIO_LOAD_REPORT:-$(mktemp /tmp/puqminio-soak-load.XXXXXX.txt)}
-if [ -z "${PUQMINIO_BIN:-}" ] && [ -x bin/puqminio ]; then
-	export PUQMINIO_BIN=$PWD/bin/puqminio # what `make build` made; else TestMain builds one
-fi
 timeout=$((PUQMINIO_LOAD_SECONDS / 60 + 30))m
 echo "soak-load: ${PUQMINIO_LOAD_WORKERS} callers, ${PUQMINIO_LOAD_SECONDS}s, ${PUQMINIO_LOAD_SERVICES} services, ${PUQMINIO_LOAD_UPDATERS} updater(s); binary ${PUQMINIO_BIN:-built by the test}"
 nice -n 10 "$GO" test -count=1 -v -timeout "$timeout" -run TestConcurrentCallsDuringUsageUpdate ./tests/load
