@@ -109,7 +109,6 @@ func (r *recorder) add(o outcome) {
 
 // harness holds what every call needs.
 type harness struct {
-	t      *testing.T
 	srv    *testminio.Server
 	store  string
 	rec    *recorder
@@ -187,7 +186,7 @@ func TestConcurrentCallsDuringUsageUpdate(t *testing.T) {
 	cfg := loadConfig(t)
 	srv := testminio.Start(t, testminio.Options{})
 	dir := t.TempDir()
-	h := &harness{t: t, srv: srv, store: filepath.Join(dir, "usage.db"), rec: newRecorder(),
+	h := &harness{srv: srv, store: filepath.Join(dir, "usage.db"), rec: newRecorder(),
 		server: bridge.Server{ID: 1, Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey}}
 
 	// The history: every service with cfg.days of daily rows up to
