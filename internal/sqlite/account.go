@@ -84,7 +84,12 @@ func (db *DB) SaveAccount(ctx context.Context, a Account) error {
 	if created.IsZero() {
 		created = db.now()
 	}
-	_, err := db.write.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
+	conn, wait, err := db.writer(ctx)
+	if err != nil {
+		return db.fail(err, "saving an account")
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (server_id, service_id) DO UPDATE SET
 			username = excluded.username, grp = excluded.grp,
@@ -92,7 +97,7 @@ func (db *DB) SaveAccount(ctx context.Context, a Account) error {
 			policy = excluded.policy, forced = excluded.forced, checked_at = excluded.checked_at`,
 		a.ServerID, a.ServiceID, a.Username, a.Group, a.State.Warned, a.State.LimitNotified,
 		string(a.State.Policy), string(a.State.Forced), unix(created), unix(a.CheckedAt))
-	return db.fail(err, "saving an account")
+	return db.failWait(err, "saving an account", wait)
 }
 
 // DeleteAccount removes the account of serviceID on serverID. Its daily
@@ -102,9 +107,14 @@ func (db *DB) SaveAccount(ctx context.Context, a Account) error {
 // month can still be billed.
 func (db *DB) DeleteAccount(ctx context.Context, serverID, serviceID int64) error {
 	const what = "deleting an account"
-	tx, err := db.write.BeginTx(ctx, nil)
+	conn, wait, err := db.writer(ctx)
 	if err != nil {
 		return db.fail(err, what)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return db.failWait(err, what, wait)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE server_id = ? AND service_id = ?`, serverID, serviceID); err != nil {
@@ -176,11 +186,16 @@ func (db *DB) LastCheck(ctx context.Context, serverID, serviceID int64) (time.Ti
 // store has not seen (older than the database) so the fact is not lost.
 // col is one of our own column names, never input.
 func (db *DB) upsertColumn(ctx context.Context, serverID, serviceID int64, col string, val any, what string) error {
-	_, err := db.write.ExecContext(ctx, `INSERT INTO accounts (server_id, service_id, `+col+`, created_at)
+	conn, wait, err := db.writer(ctx)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `INSERT INTO accounts (server_id, service_id, `+col+`, created_at)
 		VALUES (?, ?, ?, ?)
 		ON CONFLICT (server_id, service_id) DO UPDATE SET `+col+` = excluded.`+col,
 		serverID, serviceID, val, db.now().Unix())
-	return db.fail(err, what)
+	return db.failWait(err, what, wait)
 }
 
 func checkPolicy(p domain.PolicyState, field string) error {

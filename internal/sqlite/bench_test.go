@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"os"
@@ -52,54 +51,16 @@ func benchDB(b *testing.B) string {
 	return benchPath
 }
 
-// buildBenchDB generates the history inside SQLite with recursive CTEs, in
-// key order and without a journal, into a temporary file it renames at the
-// end, so that an interrupted build is never mistaken for a finished one.
+// buildBenchDB generates the history (SeedSynthetic) into a temporary file
+// it renames at the end, so that an interrupted build is never mistaken for
+// a finished one.
 func buildBenchDB(path string) error {
 	tmp := path + ".building"
 	for _, p := range []string{tmp, tmp + "-wal", tmp + "-shm"} {
 		os.Remove(p)
 	}
-	db, err := Open(tmp)
-	if err != nil {
-		return err
-	}
-	db.Close()
-	raw, err := sql.Open("sqlite3", tmp+"?_journal_mode=OFF&_synchronous=OFF&_cache_size=-262144")
-	if err != nil {
-		return err
-	}
-	defer raw.Close()
-	raw.SetMaxOpenConns(1)
-	start := benchNow.AddDate(0, 0, -benchDays).Unix()
-	steps := []string{
-		`BEGIN`,
-		fmt.Sprintf(`WITH RECURSIVE svc(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM svc WHERE id < %d)
-			INSERT INTO accounts (server_id, service_id, username, policy, created_at, checked_at)
-			SELECT 1, id, '1-' || id, 'standard', %d, %d FROM svc`, benchServices, start, benchNow.Unix()),
-		// Usage wanders per service and day; 02:00 UTC is the cron's hour.
-		fmt.Sprintf(`WITH RECURSIVE
-			svc(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM svc WHERE id < %d),
-			d(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM d WHERE n < %d)
-			INSERT INTO usage_daily (service_id, day, samples, sum_bytes, max_bytes, last_bytes, last_at)
-			SELECT id, %d + n * 86400, 1, b, b, b, %d + n * 86400 + 7200
-			FROM (SELECT id, n, ((id * 2654435761 + n * 40503) %% 50000 + id %% 100 * n) * 1048576 AS b
-				FROM svc CROSS JOIN d)`, benchServices, benchDays-1, start, start),
-		fmt.Sprintf(`INSERT INTO samples (at, service_id, bytes, objects, versions, source)
-			SELECT last_at, service_id, last_bytes, last_bytes >> 20, last_bytes >> 20, 'scanner'
-			FROM usage_daily WHERE day >= %d ORDER BY last_at, service_id`, billingStart(benchNow).Unix()),
-		`INSERT INTO sample_times (at) SELECT DISTINCT at FROM samples`,
-		`COMMIT`,
-		`PRAGMA journal_mode=WAL`,
-		`ANALYZE`,
-	}
-	for _, q := range steps {
-		if _, err := raw.Exec(q); err != nil {
-			return fmt.Errorf("building the benchmark database: %w", err)
-		}
-	}
-	if err := raw.Close(); err != nil {
-		return err
+	if err := SeedSynthetic(tmp, Synthetic{ServerID: 1, Services: benchServices, Days: benchDays, End: benchNow}); err != nil {
+		return fmt.Errorf("building the benchmark database: %w", err)
 	}
 	return os.Rename(tmp, path)
 }

@@ -26,9 +26,19 @@ import (
 )
 
 // BusyTimeout is how long a statement waits for another process's lock
-// before it fails. The cron run's write transaction takes well under a
-// second, so this is ample and still bounded.
+// before it fails when its context has no deadline: reads (which in WAL
+// mode wait only in rare moments such as a crashed writer's recovery) and
+// writes without a deadline. A write whose context has a deadline waits
+// for the write lock until shortly before that deadline instead (see
+// lockWait): the cron run's write transaction holds the lock for about half
+// a second for 10,000 services on an idle machine and several seconds on a
+// loaded one, and an admin's click or a notice record must outlast it
+// rather than fail after a fixed time that a big run can exceed.
 const BusyTimeout = 10 * time.Second
+
+// answerMargin is the part of a caller's deadline that a write waiting for
+// the lock leaves for giving up and answering.
+const answerMargin = 500 * time.Millisecond
 
 //go:embed migration/*.sql
 var migrationFS embed.FS
@@ -43,6 +53,7 @@ type DB struct {
 	path  string
 	write *sql.DB
 	read  *sql.DB
+	busy  time.Duration // BusyTimeout; shorter in tests
 }
 
 // Open opens the database at path, creating it and its directory when
@@ -63,7 +74,7 @@ func Open(path string) (*DB, error) {
 	if err := createPrivate(abs); err != nil {
 		return nil, err
 	}
-	db := &DB{Now: time.Now, path: abs}
+	db := &DB{Now: time.Now, path: abs, busy: BusyTimeout}
 	if db.write, err = sql.Open("sqlite3", dsn(abs, "_journal_mode=WAL", "_txlock=immediate")); err != nil {
 		return nil, domain.Errorf(domain.ESTORE, "cannot open the usage database %s: %v", abs, err)
 	}
@@ -96,6 +107,36 @@ func dsn(path string, extra ...string) string {
 		"_synchronous=NORMAL",
 	}
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + strings.Join(append(q, extra...), "&")
+}
+
+// lockWait is how long a write started under ctx waits for the write lock:
+// until answerMargin before ctx's deadline, whether that is sooner or later
+// than BusyTimeout, and BusyTimeout when ctx has no deadline.
+func (db *DB) lockWait(ctx context.Context) time.Duration {
+	if dl, ok := ctx.Deadline(); ok {
+		return max(time.Until(dl)-answerMargin, time.Millisecond)
+	}
+	if db.busy <= 0 {
+		return BusyTimeout
+	}
+	return db.busy
+}
+
+// writer returns the writer connection, pinned, with its busy timeout set
+// to lockWait(ctx), and that wait. The caller closes the connection, which
+// hands it back to the pool; the writer pool has one connection, so the
+// setting cannot leak to a concurrent write.
+func (db *DB) writer(ctx context.Context) (*sql.Conn, time.Duration, error) {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	wait := db.lockWait(ctx)
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = "+strconv.FormatInt(wait.Milliseconds(), 10)); err != nil {
+		conn.Close()
+		return nil, 0, err
+	}
+	return conn, wait, nil
 }
 
 // createPrivate creates the file 0600 before SQLite does (SQLite would use
@@ -241,9 +282,14 @@ func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 
 func (db *DB) apply(ctx context.Context, m migration) error {
 	what := "applying migration " + m.name
-	tx, err := db.write.BeginTx(ctx, nil)
+	conn, wait, err := db.writer(ctx)
 	if err != nil {
 		return db.fail(err, what)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return db.failWait(err, what, wait)
 	}
 	defer tx.Rollback()
 	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
@@ -273,6 +319,11 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 // being done. SQLite's codes are sorted into what an operator can act on;
 // errors that are already domain errors pass through.
 func (db *DB) fail(err error, what string) error {
+	return db.failWait(err, what, db.lockWait(context.Background()))
+}
+
+// failWait is fail for a statement that waited up to wait for a lock.
+func (db *DB) failWait(err error, what string, wait time.Duration) error {
 	if err == nil {
 		return nil
 	}
@@ -292,7 +343,7 @@ func (db *DB) fail(err error, what string) error {
 		case sqlite3.ErrCorrupt, sqlite3.ErrNotADB:
 			return domain.Errorf(domain.ESTORE, "the usage database %s is corrupt or not an SQLite database (%s: %v); move it aside and restore a backup", db.path, what, se)
 		case sqlite3.ErrBusy, sqlite3.ErrLocked:
-			return domain.Retryf(domain.ESTORE, "the usage database %s stayed locked by another process for over %s (%s); try again", db.path, BusyTimeout, what)
+			return domain.Retryf(domain.ESTORE, "the usage database %s stayed locked by another process for over %s (%s); try again", db.path, wait.Round(time.Millisecond), what)
 		case sqlite3.ErrReadonly, sqlite3.ErrPerm, sqlite3.ErrCantOpen, sqlite3.ErrAuth:
 			return domain.Errorf(domain.ESTORE, "the usage database %s cannot be opened for writing (%s: %v); check that the file and its directory belong to the user running puqminio", db.path, what, se)
 		case sqlite3.ErrFull:

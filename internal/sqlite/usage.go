@@ -59,9 +59,14 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 		}
 	}
 	now := db.now()
-	tx, err := db.write.BeginTx(ctx, nil)
+	conn, wait, err := db.writer(ctx)
 	if err != nil {
 		return db.fail(err, what)
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return db.failWait(err, what, wait)
 	}
 	defer tx.Rollback()
 
