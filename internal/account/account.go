@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -329,9 +330,33 @@ func (m *Manager) SetPolicyDocument(ctx context.Context, user string, p *domain.
 		return translate(err, "write policy "+pol)
 	}
 	if attach {
-		if err := m.Admin.AttachPolicy(ctx, user, pol); err != nil {
-			return translate(err, "attach policy "+pol)
+		return m.ensureAttached(ctx, user, pol)
+	}
+	return nil
+}
+
+// ensureAttached attaches pol to user unless it is attached already. The
+// check is a plain read; the attach is an encrypted call that costs an
+// Argon2id derivation here and another in MinIO, so it is made only when
+// needed. MinIO briefly answers "no such user" to an attach while the same
+// user's status is being changed (an admin's suspend in another request);
+// when the user is there on a second look, the attach is tried once more.
+func (m *Manager) ensureAttached(ctx context.Context, user, pol string) error {
+	info, err := m.Admin.UserInfo(ctx, user)
+	if err != nil {
+		return translate(err, "read user "+user)
+	}
+	if slices.Contains(info.Policies(), pol) {
+		return nil
+	}
+	err = m.Admin.AttachPolicy(ctx, user, pol)
+	if err != nil && minioadmin.ErrorCodeOf(err) == minioadmin.CodeNoSuchUser {
+		if _, rerr := m.Admin.UserInfo(ctx, user); rerr == nil {
+			err = m.Admin.AttachPolicy(ctx, user, pol)
 		}
+	}
+	if err != nil {
+		return translate(err, "attach policy "+pol)
 	}
 	return nil
 }

@@ -1,0 +1,87 @@
+package account
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/minioadmin"
+)
+
+// recorder counts the admin API calls that pass through it.
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, req.Method+" "+req.URL.Path)
+	r.mu.Unlock()
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (r *recorder) count(part string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.calls {
+		if strings.Contains(c, part) {
+			n++
+		}
+	}
+	return n
+}
+
+// Update Policy writes the document every time but attaches the policy (an
+// encrypted call that costs Argon2id on both sides) only when it is not
+// attached; a policy detached behind our back is attached again.
+func TestApplyPolicyAttachesOnlyWhenNeeded(t *testing.T) {
+	m, c := newManager(t), ctx(t)
+	prod := domain.Product{Unit: "GB", DiskSpace: 1}
+	got, err := m.Create(c, svc(80, 81), prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	m.Admin, err = minioadmin.New(minioadmin.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := domain.ServiceRef{ID: 81, Username: got.Username}
+	pol := domain.PolicyName(got.Username)
+
+	for _, mode := range []string{"limited", "auto"} {
+		if _, err := m.ApplyPolicy(c, ref, prod, mode); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+	}
+	if n := rec.count("/policy/attach"); n != 0 {
+		t.Fatalf("%d attach calls for a policy that was attached all along", n)
+	}
+	if n := rec.count("/add-canned-policy"); n != 2 {
+		t.Fatalf("%d document writes, want 2", n)
+	}
+
+	if err := m.Admin.DetachPolicy(c, got.Username, pol); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.ApplyPolicy(c, ref, prod, "auto"); err != nil || st != domain.PolicyStandard {
+		t.Fatalf("apply after detach: %v %v", st, err)
+	}
+	if n := rec.count("/policy/attach"); n != 1 {
+		t.Fatalf("%d attach calls after the policy was detached, want 1", n)
+	}
+	info, err := m.Admin.UserInfo(c, got.Username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(info.Policies(), ",") != pol {
+		t.Fatalf("policies after re-attach: %q, want %q", info.PolicyName, pol)
+	}
+	if _, err := m.Terminate(c, ref); err != nil {
+		t.Fatal(err)
+	}
+}
