@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -217,4 +218,36 @@ func (s *sampler) snapshot() (map[string]bool, [][]string) {
 		args = append(args, p.args)
 	}
 	return c, args
+}
+
+// cpuSeconds returns the CPU time used so far by this test process and by
+// the MinIO server (found by its address on the command line).
+func cpuSeconds(endpoint string) (self, minio float64) {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+		self = float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
+	}
+	names, _ := os.ReadDir("/proc")
+	for _, n := range names {
+		pid, err := strconv.Atoi(n.Name())
+		if err != nil {
+			continue
+		}
+		c := readCmdline(pid)
+		if !strings.Contains(c, " server ") || !strings.Contains(c, "--address "+endpoint) {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + n.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) > 13 {
+			ut, _ := strconv.ParseFloat(f[11], 64)
+			st, _ := strconv.ParseFloat(f[12], 64)
+			minio = (ut + st) / 100 // USER_HZ is 100 on Linux
+		}
+	}
+	return self, minio
 }

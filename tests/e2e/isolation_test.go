@@ -29,7 +29,15 @@ func TestIsolationAndSecrets(t *testing.T) {
 	say("### Run: %s, %s", mode, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 
 	var cr *creation
-	t.Run("create", func(t *testing.T) {
+	var phases []phaseFigures
+	phase := func(name string, fn func(t *testing.T)) {
+		self0, minio0 := cpuSeconds(fx.srv.Endpoint)
+		began := time.Now()
+		t.Run(name, fn)
+		self1, minio1 := cpuSeconds(fx.srv.Endpoint)
+		phases = append(phases, phaseFigures{name, time.Since(began), self1 - self0, minio1 - minio0})
+	}
+	phase("create", func(t *testing.T) {
 		cr = createTenants(t, sz)
 	})
 	if cr == nil || len(cr.tenants) < 2 {
@@ -45,7 +53,7 @@ func TestIsolationAndSecrets(t *testing.T) {
 
 	var keys int
 	var esc map[string]int
-	t.Run("furnish", func(t *testing.T) {
+	phase("furnish", func(t *testing.T) {
 		keys, esc = furnish(t, tenants, sz)
 	})
 	say("\nAccess keys the tenants made for themselves (admin API, own credentials): %d (half inherit the user's policy, half ask for s3:* on every bucket).", keys)
@@ -55,13 +63,13 @@ func TestIsolationAndSecrets(t *testing.T) {
 	}
 
 	var controls, creates int
-	t.Run("controls", func(t *testing.T) {
+	phase("controls", func(t *testing.T) {
 		controls = ownerControls(t, tenants, sz.workers)
 		creates = bucketCreates(t, tenants)
 	})
 	say("\nOwner controls (the owner's own five operations, all must succeed): %d. Bucket creations in another tenant's namespace or outside any: %d, all refused.", controls, creates)
 
-	t.Run("matrix", func(t *testing.T) {
+	phase("matrix", func(t *testing.T) {
 		tl, took := matrix(t, tenants, sz.matrixWorkers)
 		ps, ts := principalsOf(tenants), targetsOf(tenants)
 		say("\nFull matrix with minio-go: %d principals (users and access keys) × %d buckets of other tenants, %d workers, %s (%.0f requests/s):\n",
@@ -69,18 +77,18 @@ func TestIsolationAndSecrets(t *testing.T) {
 		say("%s", opTable(tl))
 		checkTally(t, "minio-go", tl)
 	})
-	t.Run("s3cmd", func(t *testing.T) {
+	phase("s3cmd", func(t *testing.T) {
 		tl, ctrl, took := s3cmdSample(t, tenants, sz.s3cmdPairs, sz.workers)
 		say("\ns3cmd sample: %d attacker → bucket pairs, five operations each, plus %d owner controls, in %s:\n", sz.s3cmdPairs, ctrl, took.Round(time.Second))
 		say("%s", opTable(tl))
 		checkTally(t, "s3cmd", tl)
 	})
-	t.Run("unchanged", func(t *testing.T) {
+	phase("unchanged", func(t *testing.T) {
 		n := verifyBuckets(t, tenants)
 		say("\nAfterwards, as root: %d buckets each hold exactly their canary, unchanged, and their policy.", n)
 	})
 
-	n := 24
+	n := 16
 	if fx.soak {
 		n = 60
 	}
@@ -89,7 +97,7 @@ func TestIsolationAndSecrets(t *testing.T) {
 		sample = append(sample, tenants[i])
 	}
 	var pc pageCheck
-	t.Run("actions", func(t *testing.T) {
+	phase("actions", func(t *testing.T) {
 		pc = exercise(t, sample, tenants)
 	})
 	var ended []*tenant
@@ -99,13 +107,13 @@ func TestIsolationAndSecrets(t *testing.T) {
 		}
 	}
 	var endedKeys int
-	t.Run("terminate", func(t *testing.T) {
+	phase("terminate", func(t *testing.T) {
 		endedKeys = terminate(t, ended)
 	})
 	say("\nActions driven for the secret scan: %d tenants × (render.client overview and stats, render.admin, account.info, policy.apply ×2, usage.recalculate, suspend, unsuspend, package, password, a refused password); server.check, account.list, usage.update and usage.metrics for all; a wrong admin secret; %d terminations (%d access keys removed with them).", len(sample), len(ended), endedKeys)
 	say("Client pages: %d (%d hold the owner's password as its product allows, %d do not); admin pages: %d.", pc.client, pc.withSecret, pc.withoutSecret, pc.admin)
 
-	t.Run("secrets", func(t *testing.T) {
+	phase("secrets", func(t *testing.T) {
 		fig, found := scan(t)
 		for _, f := range found {
 			t.Errorf("secret of %s in %s: …%s…", f.owner, f.where, f.excerpt)
@@ -120,6 +128,10 @@ func TestIsolationAndSecrets(t *testing.T) {
 			t.Error("the /proc sampler saw none of the processes the test started; it cannot be trusted")
 		}
 	})
+	say("\nTime and CPU per phase (CPU of the test process, which includes the in-process bridge and the sampler, and of MinIO; the binary's and s3cmd's own CPU are not counted):\n\n| phase | wall | CPU test | CPU MinIO |\n|---|---|---|---|")
+	for _, p := range phases {
+		say("| %s | %s | %.0f s | %.0f s |", p.name, p.wall.Round(time.Second), p.self, p.minio)
+	}
 	say("\nWhole test: %s.", time.Since(start).Round(time.Second))
 	t.Log("\n" + report.String())
 	if p := os.Getenv("PUQMINIO_E2E_REPORT"); p != "" {
@@ -127,6 +139,12 @@ func TestIsolationAndSecrets(t *testing.T) {
 			t.Error(err)
 		}
 	}
+}
+
+type phaseFigures struct {
+	name        string
+	wall        time.Duration
+	self, minio float64
 }
 
 func checkTally(t *testing.T, client string, tl *tally) {

@@ -60,7 +60,7 @@ func run(m *testing.M) int {
 		secrets: newSecretBook(), logs: &logBook{}, answers: &answerBook{},
 		soak: os.Getenv("PUQMINIO_SOAK") != ""}
 	// The sampler runs from before the first process starts to the end.
-	f.procs = startSampler(3 * time.Millisecond)
+	f.procs = startSampler(4 * time.Millisecond)
 	defer f.procs.stop()
 
 	f.srv, err = testminio.Launch(dir, testminio.Options{})

@@ -50,9 +50,9 @@ type sizes struct {
 
 func runSizes() sizes {
 	if fx.soak {
-		return sizes{defaults: 420, perRandomRule: 36, keysEvery: 4, bareEvery: 6, s3cmdPairs: 1200, workers: 4, matrixWorkers: 32}
+		return sizes{defaults: 240, perRandomRule: 20, keysEvery: 6, bareEvery: 6, s3cmdPairs: 300, workers: 4, matrixWorkers: 32}
 	}
-	return sizes{defaults: 40, perRandomRule: 2, keysEvery: 8, bareEvery: 10, s3cmdPairs: 6, workers: 4, matrixWorkers: 16}
+	return sizes{defaults: 120, perRandomRule: 8, keysEvery: 10, bareEvery: 10, s3cmdPairs: 30, workers: 4, matrixWorkers: 16}
 }
 
 // randomRules are the username rules with random parts the run uses beside
