@@ -119,7 +119,7 @@ func TestIsolationAndSecrets(t *testing.T) {
 			t.Errorf("secret of %s in %s: …%s…", f.owner, f.where, f.excerpt)
 		}
 		say("\nSecret scan: %d secrets (%s).", len(fx.secrets.all()), fmtCounts(fig.Secrets))
-		say("- log lines: %d (%s); MinIO's own log: %d lines, %d findings", sum(fig.LogLines), fmtCounts(fig.LogLines), fig.MinioLogLines, fig.MinioLogFindings)
+		say("- log lines: %d (%s; the binary ran %d times); MinIO's own log: %d lines, %d findings", sum(fig.LogLines), fmtCounts(fig.LogLines), fx.binaryRuns.Load(), fig.MinioLogLines, fig.MinioLogFindings)
 		say("- command lines: %d distinct seen by the /proc sampler (%d ticks, %d processes), %d of them this test's own; %d exec argument lists; the sampler caught %d of the %d processes the test started",
 			fig.Cmdlines, fig.Sampler.Ticks, fig.Sampler.ProcessesSeen, fig.Own, fig.ExecArgs, fig.Sampler.Caught, fig.Sampler.Started)
 		say("- bridge answers: %d, of which %d rendered pages; own password allowed in %d create answers (password field only) and %d client pages", fig.Answers, fig.Pages, fig.CreatePasswords, fig.AllowedPasswords)

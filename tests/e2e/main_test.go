@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -43,6 +44,8 @@ type fixture struct {
 	allowed []allowedSecret // guarded by answers.mu
 	procs   *sampler
 	soak    bool
+
+	binaryRuns atomic.Int64 // `puqminio rpc` processes started
 }
 
 func TestMain(m *testing.M) {
@@ -163,6 +166,7 @@ func (f *fixture) rpc(t testing.TB, tag string, req *bridge.Request, binary bool
 	var out bytes.Buffer
 	code := 0
 	if binary {
+		f.binaryRuns.Add(1)
 		cmd := exec.Command(f.bin, "rpc")
 		cmd.Env = append(os.Environ(), "PUQMINIO_DEBUG=1")
 		cmd.Stdin = bytes.NewReader(body)
