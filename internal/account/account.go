@@ -76,12 +76,23 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 		if err := validatePolicies(&p, "sample-user"); err != nil {
 			return domain.Created{}, err
 		}
-		if user, err = m.pickUsername(ctx, svc, p); err != nil {
+		// Picking and recording the name happen under a lock shared by every
+		// puqminio process of this store, and the pick also avoids the names
+		// other creates recorded but have not made on MinIO yet: two creates
+		// at the same moment could otherwise both pass the overlap check
+		// ("race" and "race-7"), and one tenant would own the other's buckets.
+		unlock, err := lockNames(ctx, m.Store.Path())
+		if err != nil {
 			return domain.Created{}, err
 		}
-		rec = sqlite.Account{ServerID: m.ServerID, ServiceID: svc.ID, Username: user, Group: p.Group, CreatedAt: m.now()}
-		rec.State.Policy = domain.PolicyStandard
-		if err := m.Store.SaveAccount(ctx, rec); err != nil {
+		user, err = m.pickUsername(ctx, svc, p)
+		if err == nil {
+			rec = sqlite.Account{ServerID: m.ServerID, ServiceID: svc.ID, Username: user, Group: p.Group, CreatedAt: m.now()}
+			rec.State.Policy = domain.PolicyStandard
+			err = m.Store.SaveAccount(ctx, rec)
+		}
+		unlock()
+		if err != nil {
 			return domain.Created{}, err
 		}
 	}
@@ -139,12 +150,25 @@ func (m *Manager) nameContext(svc domain.ServiceRef) domain.NameContext {
 }
 
 // pickUsername renders the rule and refuses (or, for random rules, redraws)
-// a name whose bucket namespace overlaps an existing user's or holds buckets
-// nobody owns.
+// a name whose bucket namespace overlaps an existing user's, or a name
+// another create of this store has recorded, or that holds buckets nobody
+// owns, or that is taken by another identity (a tenant may name its own
+// access keys, and MinIO then refuses a user of that name).
 func (m *Manager) pickUsername(ctx context.Context, svc domain.ServiceRef, p domain.Product) (string, error) {
 	users, err := m.Admin.ListUsers(ctx)
 	if err != nil {
 		return "", translate(err, "list users")
+	}
+	recorded, err := m.Store.AccountsByServer(ctx, m.ServerID)
+	if err != nil {
+		return "", err
+	}
+	for _, a := range recorded {
+		if a.Username != "" && a.ServiceID != svc.ID {
+			if _, ok := users[a.Username]; !ok {
+				users[a.Username] = minioadmin.UserInfo{}
+			}
+		}
 	}
 	buckets, err := m.S3.ListBuckets(ctx)
 	if err != nil {
@@ -169,6 +193,20 @@ func (m *Manager) pickUsername(ctx context.Context, svc domain.ServiceRef, p dom
 					clash = "bucket " + b.Name
 					break
 				}
+			}
+		}
+		if clash == "" {
+			// Not a user, so only "no such user" means the name is free; an
+			// access key of that name answers "not allowed".
+			_, err := m.Admin.UserInfo(ctx, name)
+			switch {
+			case minioadmin.ErrorCodeOf(err) == minioadmin.CodeNoSuchUser:
+			case err == nil:
+				clash = "user " + name
+			case minioadmin.ErrorCodeOf(err) == "XMinioIAMActionNotAllowed":
+				clash = "access key " + name + " (made by a tenant; delete it with mc admin user svcacct rm)"
+			default:
+				return "", translate(err, "check user name "+name)
 			}
 		}
 		if clash == "" {

@@ -21,7 +21,7 @@ namespace {
     /** What the emulated WHMCS was asked to do, for assertions. */
     final class WhmcsEmulation
     {
-        /** @var array[] logModuleCall arguments, masked as WHMCS masks them */
+        /** @var array[] logModuleCall arguments, masked as WHMCS masks them, with the replacevars */
         public static $moduleLog = [];
         /** @var string[] logActivity messages */
         public static $activity = [];
@@ -94,6 +94,7 @@ namespace {
             'response' => $mask($response),
             'processed' => $mask($processed),
             'raw' => print_r([$request, $response, $processed], true),
+            'replaceVars' => array_values(array_map('strval', (array) $replaceVars)),
         ];
     }
 
