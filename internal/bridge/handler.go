@@ -1,9 +1,11 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -114,7 +116,11 @@ type Handle struct {
 
 type action struct {
 	server, store, service, product bool
-	run                             func(ctx context.Context, h *Handle) (any, error)
+	// username: service.username names an existing MinIO user.
+	username bool
+	// params: the action reads params; any other action refuses them.
+	params bool
+	run    func(ctx context.Context, h *Handle) (any, error)
 }
 
 var actions map[string]action
@@ -123,20 +129,20 @@ func init() {
 	actions = map[string]action{
 		"server.check":      {server: true, run: serverCheck},
 		"account.create":    {server: true, store: true, service: true, product: true, run: accountCreate},
-		"account.suspend":   {server: true, store: true, service: true, run: accountSuspend},
-		"account.unsuspend": {server: true, store: true, service: true, run: accountUnsuspend},
-		"account.terminate": {server: true, store: true, service: true, run: accountTerminate},
-		"account.password":  {server: true, store: true, service: true, run: accountPassword},
-		"account.package":   {server: true, store: true, service: true, product: true, run: accountPackage},
-		"account.info":      {server: true, store: true, service: true, run: accountInfo},
+		"account.suspend":   {server: true, store: true, service: true, username: true, run: accountSuspend},
+		"account.unsuspend": {server: true, store: true, service: true, username: true, run: accountUnsuspend},
+		"account.terminate": {server: true, store: true, service: true, username: true, run: accountTerminate},
+		"account.password":  {server: true, store: true, service: true, username: true, run: accountPassword},
+		"account.package":   {server: true, store: true, service: true, username: true, product: true, run: accountPackage},
+		"account.info":      {server: true, store: true, service: true, username: true, run: accountInfo},
 		"account.list":      {server: true, run: accountList},
-		"policy.apply":      {server: true, store: true, service: true, product: true, run: policyApply},
-		"usage.update":      {server: true, store: true, run: usageUpdate},
-		"usage.recalculate": {server: true, store: true, service: true, product: true, run: usageRecalculate},
-		"usage.notified":    {server: true, store: true, run: usageNotified},
-		"usage.metrics":     {server: true, store: true, run: usageMetrics},
-		"render.client":     {server: true, store: true, service: true, product: true, run: renderClient},
-		"render.admin":      {server: true, store: true, service: true, product: true, run: renderAdmin},
+		"policy.apply":      {server: true, store: true, service: true, username: true, product: true, params: true, run: policyApply},
+		"usage.update":      {server: true, store: true, params: true, run: usageUpdate},
+		"usage.recalculate": {server: true, store: true, service: true, username: true, product: true, run: usageRecalculate},
+		"usage.notified":    {server: true, store: true, params: true, run: usageNotified},
+		"usage.metrics":     {server: true, store: true, params: true, run: usageMetrics},
+		"render.client":     {server: true, store: true, service: true, product: true, params: true, run: renderClient},
+		"render.admin":      {server: true, store: true, service: true, product: true, params: true, run: renderAdmin},
 	}
 }
 
@@ -157,6 +163,9 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 	if !ok {
 		return nil, domain.Errorf(domain.EUNKNOWN, "unknown action %q; known: %s", domain.Printable(req.Action), strings.Join(Actions(), ", "))
 	}
+	if !a.params && !emptyParams(req.Params) {
+		return nil, domain.Errorf(domain.EINVALID, "params is not used by %s; leave it out", req.Action)
+	}
 	if a.server {
 		if err := req.Server.check(); err != nil {
 			return nil, err
@@ -168,11 +177,8 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 		}
 	}
 	if a.service {
-		if req.Service == nil {
-			return nil, domain.Errorf(domain.EMISSING, "service is required for %s", req.Action)
-		}
-		if req.Service.ID <= 0 {
-			return nil, domain.Errorf(domain.EMISSING, "service.id is required for %s", req.Action)
+		if err := checkService(req.Service, req.Action, a.username); err != nil {
+			return nil, err
 		}
 	}
 	if a.product {
@@ -209,6 +215,25 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 	return a.run(ctx, h)
 }
 
+// emptyParams reports whether params is absent or an empty object.
+func emptyParams(raw json.RawMessage) bool {
+	if len(raw) == 0 {
+		return true
+	}
+	var b bytes.Buffer
+	return json.Compact(&b, raw) == nil && b.String() == "{}"
+}
+
+// fieldError puts field in front of a domain error's message unless the
+// message names it already, so every refusal says which field is wrong.
+func fieldError(field string, err error) error {
+	var de *domain.Error
+	if !errors.As(err, &de) || strings.Contains(de.Message, field) {
+		return err
+	}
+	return &domain.Error{Code: de.Code, Message: field + ": " + de.Message, Retryable: de.Retryable}
+}
+
 func newManager(s *Server, env Env) (*account.Manager, error) {
 	var pool *x509.CertPool
 	if strings.TrimSpace(s.CAPem) != "" {
@@ -234,7 +259,38 @@ func serverCheck(ctx context.Context, h *Handle) (any, error) {
 }
 
 func accountCreate(ctx context.Context, h *Handle) (any, error) {
-	return h.Manager.Create(ctx, *h.Req.Service, *h.Req.Product)
+	svc, p := h.Req.Service, h.Req.Product
+	if svc.ClientID == 0 {
+		return nil, domain.Errorf(domain.EMISSING, "service.clientId is required for account.create")
+	}
+	// The checks Create makes once it has picked a name, made here on a
+	// sample name first so that a bad setting is refused with its field
+	// named before anything is read from MinIO.
+	sample, err := domain.RenderUsername(p.UsernameRule, domain.NameContext{ClientID: svc.ClientID, ServiceID: svc.ID, Now: h.Env.Now()})
+	if err != nil {
+		return nil, fieldError("product.usernameRule", err)
+	}
+	if err := checkPolicies(p, sample); err != nil {
+		return nil, err
+	}
+	if p.DefaultBucket {
+		if b := domain.DefaultBucketName(sample, p.BucketSuffix); len(b) > 63 {
+			return nil, domain.Errorf(domain.EINVALID, "product.bucketSuffix makes the default bucket %q longer than 63 characters; shorten it", domain.Printable(b))
+		}
+	}
+	return h.Manager.Create(ctx, *svc, *p)
+}
+
+// checkPolicies renders the product's raw policies for user and refuses
+// them as Create, ChangePackage and the usage run would.
+func checkPolicies(p *domain.Product, user string) error {
+	if _, err := domain.RenderPolicy(p.Policy, domain.DefaultPolicy, user, "standard", p.AllowForeignResources); err != nil {
+		return fieldError("product.policy", err)
+	}
+	if _, err := domain.RenderPolicy(p.LimitPolicy, domain.DefaultLimitPolicy, user, "limit", p.AllowForeignResources); err != nil {
+		return fieldError("product.limitPolicy", err)
+	}
+	return nil
 }
 
 type statusResult struct {
@@ -260,11 +316,17 @@ func accountPassword(ctx context.Context, h *Handle) (any, error) {
 	if h.Req.Service.Password == "" {
 		return nil, domain.Errorf(domain.EMISSING, "service.password (the new password) is required")
 	}
+	if err := domain.ValidatePassword(h.Req.Service.Password); err != nil {
+		return nil, fieldError("service.password", err)
+	}
 	err := h.Manager.ChangePassword(ctx, *h.Req.Service)
 	return map[string]string{"username": h.Req.Service.Username}, err
 }
 
 func accountPackage(ctx context.Context, h *Handle) (any, error) {
+	if err := checkPolicies(h.Req.Product, h.Req.Service.Username); err != nil {
+		return nil, err
+	}
 	state, err := h.Manager.ChangePackage(ctx, *h.Req.Service, *h.Req.Product)
 	return map[string]any{"username": h.Req.Service.Username, "group": h.Req.Product.Group, "policyState": state}, err
 }
@@ -283,6 +345,14 @@ func policyApply(ctx context.Context, h *Handle) (any, error) {
 		Mode string `json:"mode"`
 	}
 	if err := decodeParams(h.Req.Params, &p); err != nil {
+		return nil, err
+	}
+	switch p.Mode {
+	case "", "auto", string(domain.PolicyStandard), string(domain.PolicyLimited):
+	default:
+		return nil, domain.Errorf(domain.EINVALID, "params.mode must be auto, standard or limited, not %q", domain.Printable(p.Mode))
+	}
+	if err := checkPolicies(h.Req.Product, h.Req.Service.Username); err != nil {
 		return nil, err
 	}
 	state, err := h.Manager.ApplyPolicy(ctx, *h.Req.Service, *h.Req.Product, p.Mode)
@@ -321,7 +391,7 @@ func usageUpdate(ctx context.Context, h *Handle) (any, error) {
 
 func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
 	s := h.Req.Service
-	if err := domain.ValidateExistingUsername(s.Username); err != nil {
+	if err := checkPolicies(h.Req.Product, s.Username); err != nil {
 		return nil, err
 	}
 	res, err := h.Manager.UpdateUsage(ctx, []account.UsageService{{ID: s.ID, ClientID: s.ClientID, Username: s.Username, Status: s.Status, Product: *h.Req.Product}}, true)
@@ -345,6 +415,9 @@ func usageNotified(ctx context.Context, h *Handle) (any, error) {
 	if err := decodeParams(h.Req.Params, &p); err != nil {
 		return nil, err
 	}
+	if len(p.Notices) > MaxUsageServices {
+		return nil, domain.Errorf(domain.ETOOLARGE, "params.notices holds more than %d notices", MaxUsageServices)
+	}
 	for i, n := range p.Notices {
 		if n.ServiceID <= 0 || (n.Kind != domain.NoticeWarn && n.Kind != domain.NoticeLimit) {
 			return nil, domain.Errorf(domain.EINVALID, "params.notices[%d] needs a serviceId and kind warn or limit", i)
@@ -367,6 +440,11 @@ func usageMetrics(ctx context.Context, h *Handle) (any, error) {
 	}
 	if err := decodeParams(h.Req.Params, &p); err != nil {
 		return nil, err
+	}
+	for i, s := range p.Services {
+		if s.ID <= 0 {
+			return nil, domain.Errorf(domain.EINVALID, "params.services[%d].id must be a positive whole number", i)
+		}
 	}
 	type tenant struct {
 		ServiceID  int64   `json:"serviceId"`

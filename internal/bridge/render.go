@@ -83,6 +83,13 @@ func usageFor(ctx context.Context, h *Handle) (view.Usage, []view.Point, []view.
 // buckets reads the user's buckets with MinIO's scanner figures: one call,
 // not a listing of every object on each page view.
 func bucketsFor(ctx context.Context, h *Handle) ([]view.Bucket, error) {
+	if h.Req.Service.Username == "" {
+		return []view.Bucket{}, nil
+	}
+	if err := domain.ValidateExistingUsername(h.Req.Service.Username); err != nil {
+		// A name such as "a" would show other tenants' buckets ("a-…").
+		return nil, fieldError("service.username", err)
+	}
 	du, err := h.Manager.Admin.DataUsageInfo(ctx)
 	if err != nil {
 		return nil, err

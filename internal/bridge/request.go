@@ -11,8 +11,12 @@ import (
 	"errors"
 	"io"
 	"net"
+	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
+	"sync"
+	"unicode/utf8"
 
 	"github.com/puqminios3/puqminio/internal/domain"
 )
@@ -70,11 +74,14 @@ func DecodeBytes(data []byte) (*Request, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, domain.Errorf(domain.EINVALIDJSON, "the request is empty; send one JSON object")
 	}
+	if err := checkStrict(data, reflect.TypeFor[Request](), ""); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var req Request
 	if err := dec.Decode(&req); err != nil {
-		return nil, decodeError(err)
+		return nil, decodeError(err, "")
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, domain.Errorf(domain.EINVALIDJSON, "the request holds more than one JSON value")
@@ -88,25 +95,192 @@ func DecodeBytes(data []byte) (*Request, error) {
 	return &req, nil
 }
 
-func decodeError(err error) error {
+// decodeError turns an encoding/json error into a domain error. prefix is
+// the path of the decoded value ("" for the envelope, "params").
+func decodeError(err error, prefix string) error {
 	var te *json.UnmarshalTypeError
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te):
 		field := te.Field
 		if field == "" {
-			return domain.Errorf(domain.EINVALIDJSON, "the request must be a JSON object, not %s", te.Value)
+			if prefix != "" {
+				return domain.Errorf(domain.EINVALID, "%s must be an object, not %s", prefix, domain.Printable(te.Value))
+			}
+			return domain.Errorf(domain.EINVALIDJSON, "the request must be a JSON object, not %s", domain.Printable(te.Value))
 		}
-		return domain.Errorf(domain.EINVALID, "%s must be %s, not %s", domain.Printable(field), jsonType(te.Type.Kind().String()), te.Value)
+		return domain.Errorf(domain.EINVALID, "%s must be %s, not %s", domain.Printable(joinPath(prefix, field)), jsonType(te.Type.Kind().String()), domain.Printable(te.Value))
 	case errors.As(err, &se):
+		if prefix != "" {
+			return domain.Errorf(domain.EINVALID, "%s is not valid JSON at byte %d", prefix, se.Offset)
+		}
 		return domain.Errorf(domain.EINVALIDJSON, "the request is not valid JSON at byte %d", se.Offset)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return domain.Errorf(domain.EINVALID, "unknown field %s", domain.Printable(strings.TrimPrefix(err.Error(), "json: unknown field ")))
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return domain.Errorf(domain.EINVALID, "unknown field %q", domain.Printable(joinPath(prefix, name)))
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return domain.Errorf(domain.EINVALIDJSON, "the request ends before its JSON object does")
 	}
 	return domain.Errorf(domain.EINVALIDJSON, "the request is not valid JSON: %s", domain.Printable(err.Error()))
 }
+
+func joinPath(prefix, field string) string {
+	if prefix == "" {
+		return field
+	}
+	return prefix + "." + field
+}
+
+// MaxStringBytes bounds a string field. The raw policies and the CA are
+// exempt: the product and server checks bound them with their own limits
+// and messages.
+const MaxStringBytes = 64 << 10
+
+// MaxListLen bounds a list (params.services, params.notices), so a request
+// of a million empty objects is refused before it is decoded into a
+// million structs.
+const MaxListLen = 50000
+
+// Fields exempt from MaxStringBytes.
+var longStrings = map[string]bool{"policy": true, "limitPolicy": true, "caPem": true}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// checkStrict walks data, which is to be decoded into a value of type t,
+// and refuses what encoding/json would let pass silently: a key given twice
+// (only the last would count), a key that matches a field only when case is
+// ignored ("Username", "USERNAME"), null in place of a value, strings longer
+// than MaxStringBytes and lists longer than MaxListLen. Errors name the
+// field by its path. Type mismatches are left to the decoder, which runs
+// after it.
+func checkStrict(data []byte, t reflect.Type, path string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return walkStrict(dec, t, path, "")
+}
+
+func walkStrict(dec *json.Decoder, t reflect.Type, path, key string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == rawMessageType {
+		// Checked when the action decodes it (decodeParams).
+		return skipValue(dec, nil)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeError(err, "")
+	}
+	switch tok := tok.(type) {
+	case nil:
+		if path == "" {
+			return domain.Errorf(domain.EINVALIDJSON, "the request must be a JSON object, not null")
+		}
+		return domain.Errorf(domain.EINVALID, "%s must be %s, not null", domain.Printable(path), jsonType(t.Kind().String()))
+	case string:
+		if len(tok) > MaxStringBytes && !longStrings[key] {
+			return domain.Errorf(domain.ETOOLARGE, "%s is longer than %d bytes", domain.Printable(path), MaxStringBytes)
+		}
+	case json.Delim:
+		switch {
+		case tok == '{' && t.Kind() == reflect.Struct:
+			fields := jsonFields(t)
+			seen := make(map[string]bool, len(fields))
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return decodeError(err, "")
+				}
+				k, _ := kt.(string)
+				p := joinPath(path, k)
+				if seen[k] {
+					return domain.Errorf(domain.EINVALID, "%s is given twice; send each field once", domain.Printable(p))
+				}
+				seen[k] = true
+				ft, ok := fields[k]
+				if !ok {
+					return domain.Errorf(domain.EINVALID, "unknown field %q (field names are case-sensitive)", domain.Printable(p))
+				}
+				if err := walkStrict(dec, ft, p, k); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return decodeError(err, "")
+			}
+		case tok == '[' && t.Kind() == reflect.Slice:
+			i := 0
+			for ; dec.More(); i++ {
+				if i == MaxListLen {
+					return domain.Errorf(domain.ETOOLARGE, "%s holds more than %d entries", domain.Printable(path), MaxListLen)
+				}
+				if err := walkStrict(dec, t.Elem(), path+"["+strconv.Itoa(i)+"]", key); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return decodeError(err, "")
+			}
+		default:
+			// The wrong type: the decoder names it.
+			return skipValue(dec, tok)
+		}
+	}
+	return nil
+}
+
+// skipValue reads past one value, or the rest of the one opened by first.
+func skipValue(dec *json.Decoder, first json.Token) error {
+	depth := 0
+	if d, ok := first.(json.Delim); ok && (d == '{' || d == '[') {
+		depth = 1
+	}
+	for {
+		if first == nil || depth > 0 {
+			tok, err := dec.Token()
+			if err != nil {
+				return decodeError(err, "")
+			}
+			first = tok
+			if d, ok := tok.(json.Delim); ok {
+				if d == '{' || d == '[' {
+					depth++
+				} else {
+					depth--
+				}
+			}
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
+}
+
+// jsonFields maps the exact JSON names of struct t's fields to their types.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldCache.Load(t); ok {
+		return f.(map[string]reflect.Type)
+	}
+	out := make(map[string]reflect.Type, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out[name] = f.Type
+	}
+	fieldCache.Store(t, out)
+	return out
+}
+
+var fieldCache sync.Map
 
 func jsonType(kind string) string {
 	switch kind {
@@ -146,11 +320,24 @@ func (s *Server) check() error {
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
 		return domain.Errorf(domain.EINVALID, "server.endpoint has an invalid port %q", domain.Printable(port))
 	}
+	if s.ID < 0 {
+		return domain.Errorf(domain.EINVALID, "server.id must be 0 or a positive whole number")
+	}
 	if s.AccessKey == "" {
 		return domain.Errorf(domain.EMISSING, "server.accessKey (the server's username) is required")
 	}
+	if !printable(s.AccessKey) {
+		return domain.Errorf(domain.EINVALID, "server.accessKey may hold printable characters only")
+	}
 	if s.SecretKey == "" {
 		return domain.Errorf(domain.EMISSING, "server.secretKey (the server's password) is required")
+	}
+	if !printable(s.SecretKey) {
+		// Never echo it.
+		return domain.Errorf(domain.EINVALID, "server.secretKey may hold printable characters only")
+	}
+	if !regionName.MatchString(s.Region) {
+		return domain.Errorf(domain.EINVALID, "server.region may hold letters, digits, '-', '_' and '.' only (at most 64), not %q", domain.Printable(s.Region))
 	}
 	if s.TimeoutSeconds == 0 {
 		s.TimeoutSeconds = DefaultTimeout
@@ -169,6 +356,48 @@ func (s *Server) check() error {
 	return nil
 }
 
+// regionName is what MinIO accepts as a region: empty (the default) or a
+// short name such as us-east-1. It is part of every request's signature.
+var regionName = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`)
+
+// printable reports whether s is valid UTF-8 without control characters.
+// Such characters in a credential would end in a broken HTTP header, which
+// the client would report as a network failure worth retrying.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// checkService checks the service an action concerns. withUser: the action
+// works on the existing user service.username.
+func checkService(s *domain.ServiceRef, action string, withUser bool) error {
+	if s == nil {
+		return domain.Errorf(domain.EMISSING, "service is required for %s", action)
+	}
+	if s.ID < 0 {
+		return domain.Errorf(domain.EINVALID, "service.id must be a positive whole number")
+	}
+	if s.ID == 0 {
+		return domain.Errorf(domain.EMISSING, "service.id is required for %s", action)
+	}
+	if s.ClientID < 0 {
+		return domain.Errorf(domain.EINVALID, "service.clientId must be a positive whole number")
+	}
+	if withUser {
+		if err := domain.ValidateExistingUsername(s.Username); err != nil {
+			return fieldError("service.username", err)
+		}
+	}
+	return nil
+}
+
 func (s *Store) check() error {
 	if s == nil || strings.TrimSpace(s.Path) == "" {
 		return domain.Errorf(domain.EMISSING, "store.path (the usage database) is required for this action")
@@ -179,22 +408,19 @@ func (s *Store) check() error {
 	return nil
 }
 
-// decodeParams decodes params strictly into v.
+// decodeParams decodes params strictly into v, as the envelope is decoded.
+// Absent params decode as an empty object.
 func decodeParams(raw json.RawMessage, v any) error {
-	if len(raw) == 0 || string(raw) == "null" {
+	if len(raw) == 0 {
 		return nil
+	}
+	if err := checkStrict(raw, reflect.TypeOf(v).Elem(), "params"); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) && te.Field != "" {
-			return domain.Errorf(domain.EINVALID, "params.%s must be %s, not %s", domain.Printable(te.Field), jsonType(te.Type.Kind().String()), te.Value)
-		}
-		if strings.HasPrefix(err.Error(), "json: unknown field ") {
-			return domain.Errorf(domain.EINVALID, "params: unknown field %s", domain.Printable(strings.TrimPrefix(err.Error(), "json: unknown field ")))
-		}
-		return domain.Errorf(domain.EINVALID, "params: %s", domain.Printable(err.Error()))
+		return decodeError(err, "params")
 	}
 	return nil
 }
