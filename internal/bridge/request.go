@@ -84,7 +84,7 @@ func DecodeBytes(data []byte) (*Request, error) {
 		return nil, decodeError(err, "")
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, domain.Errorf(domain.EINVALIDJSON, "the request holds more than one JSON value")
+		return nil, domain.Errorf(domain.EINVALIDJSON, "the request holds data after its JSON object; send exactly one object")
 	}
 	if req.V != Version {
 		return nil, domain.Errorf(domain.EVERSION, "envelope version %d is not supported; this puqminio speaks version %d", req.V, Version)
@@ -156,20 +156,51 @@ var rawMessageType = reflect.TypeFor[json.RawMessage]()
 func checkStrict(data []byte, t reflect.Type, path string) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
-	return walkStrict(dec, t, path, "")
+	s := strictWalker{dec: dec, data: data, checkUTF8: !utf8.Valid(data)}
+	return s.walk(t, path, "")
 }
 
-func walkStrict(dec *json.Decoder, t reflect.Type, path, key string) error {
+type strictWalker struct {
+	dec  *json.Decoder
+	data []byte
+	// checkUTF8: the request holds invalid UTF-8, which the decoder would
+	// silently turn into U+FFFD; find the string that holds it.
+	checkUTF8 bool
+}
+
+// token reads the next token; a string's raw bytes must be valid UTF-8.
+func (s *strictWalker) token(path string) (json.Token, error) {
+	start := s.dec.InputOffset()
+	tok, err := s.dec.Token()
+	if err != nil {
+		return nil, decodeError(err, "")
+	}
+	if _, ok := tok.(string); ok && s.checkUTF8 && !utf8.Valid(s.data[start:s.dec.InputOffset()]) {
+		if path == "" {
+			return nil, domain.Errorf(domain.EINVALIDJSON, "the request holds a field name that is not valid UTF-8")
+		}
+		return nil, domain.Errorf(domain.EINVALID, "%s is not valid UTF-8", domain.Printable(path))
+	}
+	return tok, nil
+}
+
+func (s *strictWalker) walk(t reflect.Type, path, key string) error {
+	dec := s.dec
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	if t == rawMessageType {
-		// Checked when the action decodes it (decodeParams).
-		return skipValue(dec, nil)
+		// Checked when the action decodes it (decodeParams), with the
+		// paths of its fields.
+		check := s.checkUTF8
+		s.checkUTF8 = false
+		err := s.skipValue(nil, path)
+		s.checkUTF8 = check
+		return err
 	}
-	tok, err := dec.Token()
+	tok, err := s.token(path)
 	if err != nil {
-		return decodeError(err, "")
+		return err
 	}
 	switch tok := tok.(type) {
 	case nil:
@@ -187,9 +218,9 @@ func walkStrict(dec *json.Decoder, t reflect.Type, path, key string) error {
 			fields := jsonFields(t)
 			seen := make(map[string]bool, len(fields))
 			for dec.More() {
-				kt, err := dec.Token()
+				kt, err := s.token(path)
 				if err != nil {
-					return decodeError(err, "")
+					return err
 				}
 				k, _ := kt.(string)
 				p := joinPath(path, k)
@@ -201,7 +232,7 @@ func walkStrict(dec *json.Decoder, t reflect.Type, path, key string) error {
 				if !ok {
 					return domain.Errorf(domain.EINVALID, "unknown field %q (field names are case-sensitive)", domain.Printable(p))
 				}
-				if err := walkStrict(dec, ft, p, k); err != nil {
+				if err := s.walk(ft, p, k); err != nil {
 					return err
 				}
 			}
@@ -214,7 +245,7 @@ func walkStrict(dec *json.Decoder, t reflect.Type, path, key string) error {
 				if i == MaxListLen {
 					return domain.Errorf(domain.ETOOLARGE, "%s holds more than %d entries", domain.Printable(path), MaxListLen)
 				}
-				if err := walkStrict(dec, t.Elem(), path+"["+strconv.Itoa(i)+"]", key); err != nil {
+				if err := s.walk(t.Elem(), path+"["+strconv.Itoa(i)+"]", key); err != nil {
 					return err
 				}
 			}
@@ -223,23 +254,23 @@ func walkStrict(dec *json.Decoder, t reflect.Type, path, key string) error {
 			}
 		default:
 			// The wrong type: the decoder names it.
-			return skipValue(dec, tok)
+			return s.skipValue(tok, path)
 		}
 	}
 	return nil
 }
 
 // skipValue reads past one value, or the rest of the one opened by first.
-func skipValue(dec *json.Decoder, first json.Token) error {
+func (s *strictWalker) skipValue(first json.Token, path string) error {
 	depth := 0
 	if d, ok := first.(json.Delim); ok && (d == '{' || d == '[') {
 		depth = 1
 	}
 	for {
 		if first == nil || depth > 0 {
-			tok, err := dec.Token()
+			tok, err := s.token(path)
 			if err != nil {
-				return decodeError(err, "")
+				return err
 			}
 			first = tok
 			if d, ok := tok.(json.Delim); ok {
@@ -314,7 +345,7 @@ func (s *Server) check() error {
 		return domain.Errorf(domain.EMISSING, "server.endpoint is required (host:port)")
 	}
 	host, port, err := net.SplitHostPort(s.Endpoint)
-	if err != nil || host == "" || strings.ContainsAny(s.Endpoint, "/ \t\r\n") {
+	if err != nil || host == "" || strings.ContainsAny(s.Endpoint, "/ \t\r\n") || !printable(s.Endpoint) {
 		return domain.Errorf(domain.EINVALID, "server.endpoint must be host:port without a scheme, not %q", domain.Printable(s.Endpoint))
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
