@@ -8,6 +8,8 @@ package bridge
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -662,4 +664,42 @@ var requestSeeds = []string{
 	`{"v":1,"action":"server.check","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"}} {}`,
 	`{"v":1e999999,"action":"server.check"}`,
 	`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]`,
+}
+
+// A refusal touches nothing at all: not even the usage database is created.
+// Each action gets a request refused by its own checks, the last ones made
+// before the store is opened.
+func TestBadInputLeavesNoStore(t *testing.T) {
+	w := getWorld(t)
+	bad := map[string][2]string{
+		"account.create":    {"product.usernameRule", `"{bogus}"`},
+		"account.password":  {"service.password", `"short"`},
+		"account.package":   {"product.policy", `"not json"`},
+		"usage.recalculate": {"product.limitPolicy", `"not json"`},
+		"policy.apply":      {"params.mode", `"fast"`},
+		"usage.update":      {"params.mode", `"fast"`},
+		"usage.notified":    {"params.notices.0.kind", `"spam"`},
+		"usage.metrics":     {"params.services.0.id", `-1`},
+		"render.client":     {"params.page", `"admin"`},
+		"render.admin":      {"params.overridesDir", `"/tmp/a\u0000b"`},
+	}
+	for _, action := range storeNeeders {
+		path := filepath.Join(t.TempDir(), "sub", "usage.db")
+		base := with(w.baseRequest(action), "store.path", quote(path))
+		b, ok := bad[action]
+		if !ok {
+			b = [2]string{"service.username", `"a b"`}
+		}
+		body := []byte(with(base, b[0], b[1]).String())
+		ctx, cancel := w.ctx()
+		o := w.run(ctx, body)
+		cancel()
+		checkOutcome(t, body, o)
+		if o.resp.OK || o.status != ExitRejected || len(o.calls) > 0 {
+			t.Errorf("%s with %s=%s: %.300s (MinIO saw %v)", action, b[0], b[1], o.raw, o.calls)
+		}
+		if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
+			t.Errorf("%s refused (%s) but created %s", action, o.resp.Error.Message, filepath.Dir(path))
+		}
+	}
 }

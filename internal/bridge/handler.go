@@ -112,13 +112,18 @@ type Handle struct {
 	Env     Env
 	Manager *account.Manager
 	Store   *sqlite.DB
+	Params  any // what the action's check decoded from Req.Params
 }
 
 type action struct {
 	server, store, service, product bool
 	// username: service.username names an existing MinIO user.
 	username bool
-	// params: the action reads params; any other action refuses them.
+	// check refuses what else is wrong with the request before the store
+	// is opened or MinIO is asked anything, and returns the decoded params
+	// (Handle.Params). An action without params refuses them.
+	check func(req *Request, env Env) (any, error)
+	// params: the action reads params.
 	params bool
 	run    func(ctx context.Context, h *Handle) (any, error)
 }
@@ -128,21 +133,21 @@ var actions map[string]action
 func init() {
 	actions = map[string]action{
 		"server.check":      {server: true, run: serverCheck},
-		"account.create":    {server: true, store: true, service: true, product: true, run: accountCreate},
+		"account.create":    {server: true, store: true, service: true, product: true, check: checkCreate, run: accountCreate},
 		"account.suspend":   {server: true, store: true, service: true, username: true, run: accountSuspend},
 		"account.unsuspend": {server: true, store: true, service: true, username: true, run: accountUnsuspend},
 		"account.terminate": {server: true, store: true, service: true, username: true, run: accountTerminate},
-		"account.password":  {server: true, store: true, service: true, username: true, run: accountPassword},
-		"account.package":   {server: true, store: true, service: true, username: true, product: true, run: accountPackage},
+		"account.password":  {server: true, store: true, service: true, username: true, check: checkPassword, run: accountPassword},
+		"account.package":   {server: true, store: true, service: true, username: true, product: true, check: checkServicePolicies, run: accountPackage},
 		"account.info":      {server: true, store: true, service: true, username: true, run: accountInfo},
 		"account.list":      {server: true, run: accountList},
-		"policy.apply":      {server: true, store: true, service: true, username: true, product: true, params: true, run: policyApply},
-		"usage.update":      {server: true, store: true, params: true, run: usageUpdate},
-		"usage.recalculate": {server: true, store: true, service: true, username: true, product: true, run: usageRecalculate},
-		"usage.notified":    {server: true, store: true, params: true, run: usageNotified},
-		"usage.metrics":     {server: true, store: true, params: true, run: usageMetrics},
-		"render.client":     {server: true, store: true, service: true, product: true, params: true, run: renderClient},
-		"render.admin":      {server: true, store: true, service: true, product: true, params: true, run: renderAdmin},
+		"policy.apply":      {server: true, store: true, service: true, username: true, product: true, params: true, check: checkPolicyApply, run: policyApply},
+		"usage.update":      {server: true, store: true, params: true, check: checkUsageUpdate, run: usageUpdate},
+		"usage.recalculate": {server: true, store: true, service: true, username: true, product: true, check: checkServicePolicies, run: usageRecalculate},
+		"usage.notified":    {server: true, store: true, params: true, check: checkNotified, run: usageNotified},
+		"usage.metrics":     {server: true, store: true, params: true, check: checkMetrics, run: usageMetrics},
+		"render.client":     {server: true, store: true, service: true, product: true, params: true, check: checkRender, run: renderClient},
+		"render.admin":      {server: true, store: true, service: true, product: true, params: true, check: checkRender, run: renderAdmin},
 	}
 }
 
@@ -190,6 +195,13 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 		}
 	}
 	h := &Handle{Req: req, Env: env}
+	if a.check != nil {
+		p, err := a.check(req, env)
+		if err != nil {
+			return nil, err
+		}
+		h.Params = p
+	}
 	if a.server {
 		ctx2, cancel := context.WithTimeout(ctx, time.Duration(req.Server.TimeoutSeconds)*time.Second)
 		defer cancel()
@@ -258,15 +270,15 @@ func serverCheck(ctx context.Context, h *Handle) (any, error) {
 	return h.Manager.CheckServer(ctx)
 }
 
-func accountCreate(ctx context.Context, h *Handle) (any, error) {
-	svc, p := h.Req.Service, h.Req.Product
+// checkCreate makes the checks Create makes once it has picked a name, on
+// a sample name, so that a bad setting is refused with its field named
+// before the store is opened or MinIO is asked anything.
+func checkCreate(req *Request, env Env) (any, error) {
+	svc, p := req.Service, req.Product
 	if svc.ClientID == 0 {
 		return nil, domain.Errorf(domain.EMISSING, "service.clientId is required for account.create")
 	}
-	// The checks Create makes once it has picked a name, made here on a
-	// sample name first so that a bad setting is refused with its field
-	// named before anything is read from MinIO.
-	sample, err := domain.RenderUsername(p.UsernameRule, domain.NameContext{ClientID: svc.ClientID, ServiceID: svc.ID, Now: h.Env.Now()})
+	sample, err := domain.RenderUsername(p.UsernameRule, domain.NameContext{ClientID: svc.ClientID, ServiceID: svc.ID, Now: env.Now()})
 	if err != nil {
 		return nil, fieldError("product.usernameRule", err)
 	}
@@ -278,7 +290,16 @@ func accountCreate(ctx context.Context, h *Handle) (any, error) {
 			return nil, domain.Errorf(domain.EINVALID, "product.bucketSuffix makes the default bucket %q longer than 63 characters; shorten it", domain.Printable(b))
 		}
 	}
-	return h.Manager.Create(ctx, *svc, *p)
+	return nil, nil
+}
+
+func accountCreate(ctx context.Context, h *Handle) (any, error) {
+	return h.Manager.Create(ctx, *h.Req.Service, *h.Req.Product)
+}
+
+// checkServicePolicies checks the product's policies for the service's user.
+func checkServicePolicies(req *Request, _ Env) (any, error) {
+	return nil, checkPolicies(req.Product, req.Service.Username)
 }
 
 // checkPolicies renders the product's raw policies for user and refuses
@@ -312,21 +333,19 @@ func accountTerminate(ctx context.Context, h *Handle) (any, error) {
 	return h.Manager.Terminate(ctx, *h.Req.Service)
 }
 
-func accountPassword(ctx context.Context, h *Handle) (any, error) {
-	if h.Req.Service.Password == "" {
+func checkPassword(req *Request, _ Env) (any, error) {
+	if req.Service.Password == "" {
 		return nil, domain.Errorf(domain.EMISSING, "service.password (the new password) is required")
 	}
-	if err := domain.ValidatePassword(h.Req.Service.Password); err != nil {
-		return nil, fieldError("service.password", err)
-	}
+	return nil, fieldError("service.password", domain.ValidatePassword(req.Service.Password))
+}
+
+func accountPassword(ctx context.Context, h *Handle) (any, error) {
 	err := h.Manager.ChangePassword(ctx, *h.Req.Service)
 	return map[string]string{"username": h.Req.Service.Username}, err
 }
 
 func accountPackage(ctx context.Context, h *Handle) (any, error) {
-	if err := checkPolicies(h.Req.Product, h.Req.Service.Username); err != nil {
-		return nil, err
-	}
 	state, err := h.Manager.ChangePackage(ctx, *h.Req.Service, *h.Req.Product)
 	return map[string]any{"username": h.Req.Service.Username, "group": h.Req.Product.Group, "policyState": state}, err
 }
@@ -340,11 +359,13 @@ func accountList(ctx context.Context, h *Handle) (any, error) {
 	return map[string]any{"accounts": list}, err
 }
 
-func policyApply(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Mode string `json:"mode"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type policyParams struct {
+	Mode string `json:"mode"`
+}
+
+func checkPolicyApply(req *Request, _ Env) (any, error) {
+	var p policyParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
 	switch p.Mode {
@@ -352,9 +373,14 @@ func policyApply(ctx context.Context, h *Handle) (any, error) {
 	default:
 		return nil, domain.Errorf(domain.EINVALID, "params.mode must be auto, standard or limited, not %q", domain.Printable(p.Mode))
 	}
-	if err := checkPolicies(h.Req.Product, h.Req.Service.Username); err != nil {
+	if err := checkPolicies(req.Product, req.Service.Username); err != nil {
 		return nil, err
 	}
+	return &p, nil
+}
+
+func policyApply(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*policyParams)
 	state, err := h.Manager.ApplyPolicy(ctx, *h.Req.Service, *h.Req.Product, p.Mode)
 	if err != nil {
 		return nil, err
@@ -369,12 +395,14 @@ func policyApply(ctx context.Context, h *Handle) (any, error) {
 // MaxUsageServices bounds one usage update.
 const MaxUsageServices = 50000
 
-func usageUpdate(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Services []account.UsageService `json:"services"`
-		Mode     string                 `json:"mode"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type usageParams struct {
+	Services []account.UsageService `json:"services"`
+	Mode     string                 `json:"mode"`
+}
+
+func checkUsageUpdate(req *Request, _ Env) (any, error) {
+	var p usageParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
 	if p.Services == nil {
@@ -386,14 +414,16 @@ func usageUpdate(ctx context.Context, h *Handle) (any, error) {
 	if p.Mode != "" && p.Mode != domain.UsageScanner && p.Mode != domain.UsageExact {
 		return nil, domain.Errorf(domain.EINVALID, "params.mode must be scanner or exact")
 	}
+	return &p, nil
+}
+
+func usageUpdate(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*usageParams)
 	return h.Manager.UpdateUsage(ctx, p.Services, p.Mode == domain.UsageExact)
 }
 
 func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
 	s := h.Req.Service
-	if err := checkPolicies(h.Req.Product, s.Username); err != nil {
-		return nil, err
-	}
 	res, err := h.Manager.UpdateUsage(ctx, []account.UsageService{{ID: s.ID, ClientID: s.ClientID, Username: s.Username, Status: s.Status, Product: *h.Req.Product}}, true)
 	if err != nil {
 		return nil, err
@@ -405,14 +435,16 @@ func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
 	return r, nil
 }
 
-func usageNotified(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Notices []struct {
-			ServiceID int64  `json:"serviceId"`
-			Kind      string `json:"kind"`
-		} `json:"notices"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type notifiedParams struct {
+	Notices []struct {
+		ServiceID int64  `json:"serviceId"`
+		Kind      string `json:"kind"`
+	} `json:"notices"`
+}
+
+func checkNotified(req *Request, _ Env) (any, error) {
+	var p notifiedParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
 	if len(p.Notices) > MaxUsageServices {
@@ -423,6 +455,11 @@ func usageNotified(ctx context.Context, h *Handle) (any, error) {
 			return nil, domain.Errorf(domain.EINVALID, "params.notices[%d] needs a serviceId and kind warn or limit", i)
 		}
 	}
+	return &p, nil
+}
+
+func usageNotified(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*notifiedParams)
 	for _, n := range p.Notices {
 		if err := h.Store.MarkNotified(ctx, h.Req.Server.ID, n.ServiceID, n.Kind); err != nil {
 			return nil, err
@@ -431,14 +468,16 @@ func usageNotified(ctx context.Context, h *Handle) (any, error) {
 	return map[string]int{"recorded": len(p.Notices)}, nil
 }
 
-func usageMetrics(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Services []struct {
-			ID       int64  `json:"id"`
-			Username string `json:"username"`
-		} `json:"services"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type metricsParams struct {
+	Services []struct {
+		ID       int64  `json:"id"`
+		Username string `json:"username"`
+	} `json:"services"`
+}
+
+func checkMetrics(req *Request, _ Env) (any, error) {
+	var p metricsParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
 	for i, s := range p.Services {
@@ -446,6 +485,11 @@ func usageMetrics(ctx context.Context, h *Handle) (any, error) {
 			return nil, domain.Errorf(domain.EINVALID, "params.services[%d].id must be a positive whole number", i)
 		}
 	}
+	return &p, nil
+}
+
+func usageMetrics(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*metricsParams)
 	type tenant struct {
 		ServiceID  int64   `json:"serviceId"`
 		Username   string  `json:"username"`
