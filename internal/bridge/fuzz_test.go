@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -27,9 +28,11 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -85,8 +88,28 @@ func getWorld(t testing.TB) *world {
 	return theWorld
 }
 
+// worldDirPrefix names the shared server's directory: the prefix, then the
+// process id, so that a later run can remove what a fuzz worker left when
+// it was stopped before its TestMain could clean up.
+const worldDirPrefix = "puqminio-bridge-fuzz-"
+
+func removeStaleWorlds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), worldDirPrefix+"*"))
+	for _, d := range dirs {
+		pidText, _, _ := strings.Cut(strings.TrimPrefix(filepath.Base(d), worldDirPrefix), "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
+}
+
 func startWorld() (*world, error) {
-	dir, err := os.MkdirTemp("", "puqminio-bridge-fuzz-")
+	removeStaleWorlds()
+	dir, err := os.MkdirTemp("", worldDirPrefix+strconv.Itoa(os.Getpid())+"-")
 	if err != nil {
 		return nil, err
 	}
@@ -392,6 +415,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{"v":1,"action":"server.check","server":null}`))
 	f.Add([]byte(`{"v":1e999999,"action":"server.check"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The strict walk meets only valid JSON in the bridge; on any
+		// bytes it must still end without a panic.
+		_ = checkStrict(data, reflect.TypeFor[Request](), "")
 		req, err := DecodeBytes(data)
 		if err != nil {
 			code := domain.ErrorCode(err)

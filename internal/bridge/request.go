@@ -539,6 +539,10 @@ func decodeParams(raw json.RawMessage, v any) error {
 	if len(raw) == 0 {
 		return nil
 	}
+	if !json.Valid(raw) {
+		// From the envelope it always is; a command may read it from a file.
+		return domain.Errorf(domain.EINVALID, "params is not valid JSON")
+	}
 	if err := checkStrict(raw, reflect.TypeOf(v).Elem(), "params"); err != nil {
 		return err
 	}
