@@ -7,6 +7,7 @@ package bridge
 // at all: refusals happen before anything is read or changed.
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -701,5 +702,48 @@ func TestBadInputLeavesNoStore(t *testing.T) {
 		if _, err := os.Stat(filepath.Dir(path)); !os.IsNotExist(err) {
 			t.Errorf("%s refused (%s) but created %s", action, o.resp.Error.Message, filepath.Dir(path))
 		}
+	}
+}
+
+// A usage update that lists a service id or a user name twice cannot say
+// whose product decides: those entries get an error and are not measured,
+// the others are, and MinIO is only read.
+func TestUsageUpdateDuplicates(t *testing.T) {
+	w := getWorld(t)
+	services := jlist{
+		jobj{{"id", `1`}, {"username", quote(w.fixture.Username)}, {"product", jobj{}}},
+		jobj{{"id", `5`}, {"username", `"dup-user"`}, {"product", jobj{{"diskSpace", `0.001`}}}},
+		jobj{{"id", `6`}, {"username", `"dup-user"`}, {"product", jobj{}}},
+		jobj{{"id", `7`}, {"username", `"7-7"`}, {"product", jobj{}}},
+		jobj{{"id", `7`}, {"username", `"7-8"`}, {"product", jobj{}}},
+	}
+	body := []byte(with(w.baseRequest("usage.update"), "params.services", services).String())
+	ctx, cancel := w.ctx()
+	defer cancel()
+	o := w.run(ctx, body)
+	checkOutcome(t, body, o)
+	var res struct {
+		Services []struct {
+			ID       int64
+			Username string
+			State    string
+			Error    *struct{ Code, Message string }
+		}
+	}
+	if !o.resp.OK || json.Unmarshal(o.resp.Result, &res) != nil || len(res.Services) != 5 {
+		t.Fatalf("usage.update: %.500s", o.raw)
+	}
+	if e := res.Services[0].Error; e != nil || res.Services[0].ID != 1 || res.Services[0].State != "normal" {
+		t.Errorf("the unique service: %+v %+v", res.Services[0], e)
+	}
+	want := []string{"", domain.ECONFLICT, domain.ECONFLICT, domain.EINVALID, domain.EINVALID}
+	for i := 1; i < 5; i++ {
+		e := res.Services[i].Error
+		if e == nil || e.Code != want[i] || !strings.Contains(e.Message, "params.services") {
+			t.Errorf("entry %d (%d %s): %+v, want code %s", i, res.Services[i].ID, res.Services[i].Username, e, want[i])
+		}
+	}
+	if ch := changing(o.calls); len(ch) > 0 {
+		t.Errorf("MinIO was sent %v", ch)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -417,9 +418,60 @@ func checkUsageUpdate(req *Request, _ Env) (any, error) {
 	return &p, nil
 }
 
+// usageUpdate measures the listed services. A service id or user name listed
+// twice is ambiguous (whose product decides the user's policy?): those
+// entries get an error and are left alone, and the rest of the run goes on.
 func usageUpdate(ctx context.Context, h *Handle) (any, error) {
 	p := h.Params.(*usageParams)
-	return h.Manager.UpdateUsage(ctx, p.Services, p.Mode == domain.UsageExact)
+	dups := duplicateServices(p.Services)
+	if len(dups) == 0 {
+		return h.Manager.UpdateUsage(ctx, p.Services, p.Mode == domain.UsageExact)
+	}
+	keep := make([]account.UsageService, 0, len(p.Services)-len(dups))
+	for i, s := range p.Services {
+		if dups[i] == nil {
+			keep = append(keep, s)
+		}
+	}
+	res, err := h.Manager.UpdateUsage(ctx, keep, p.Mode == domain.UsageExact)
+	if err != nil {
+		return res, err
+	}
+	// One report per listed service, in the request's order.
+	all := make([]account.UsageReport, 0, len(p.Services))
+	k := 0
+	for i, s := range p.Services {
+		if e := dups[i]; e != nil {
+			all = append(all, account.UsageReport{ID: s.ID, Username: s.Username, Notices: []domain.Notice{}, Error: e})
+			continue
+		}
+		all = append(all, res.Services[k])
+		k++
+	}
+	res.Services = all
+	return res, nil
+}
+
+// duplicateServices returns an error for each entry whose id, or non-empty
+// user name, another entry has too.
+func duplicateServices(services []account.UsageService) map[int]*account.ReportError {
+	ids := make(map[int64]int, len(services))
+	users := make(map[string]int, len(services))
+	for _, s := range services {
+		ids[s.ID]++
+		if u := strings.TrimSpace(s.Username); u != "" {
+			users[u]++
+		}
+	}
+	out := map[int]*account.ReportError{}
+	for i, s := range services {
+		if n := ids[s.ID]; n > 1 {
+			out[i] = &account.ReportError{Code: domain.EINVALID, Message: fmt.Sprintf("params.services lists service %d %d times; it was not measured", s.ID, n)}
+		} else if n := users[strings.TrimSpace(s.Username)]; n > 1 {
+			out[i] = &account.ReportError{Code: domain.ECONFLICT, Message: fmt.Sprintf("user name %q belongs to %d services in params.services; none of them was measured or had its policy changed", domain.Printable(s.Username), n)}
+		}
+	}
+	return out
 }
 
 func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
