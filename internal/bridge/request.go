@@ -223,7 +223,8 @@ func (s *strictScan) str() (raw []byte, escaped bool) {
 			s.i++
 		}
 	}
-	return s.data[start:], escaped
+	// Only invalid JSON ends here (a fuzz target feeds it on purpose).
+	return s.data[min(start, len(s.data)):], escaped
 }
 
 // skip reads past one value.
