@@ -103,6 +103,14 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	if _, err := domain.RenderPolicy(p.LimitPolicy, domain.DefaultLimitPolicy, user, "limit", p.AllowForeignResources); err != nil {
 		return domain.Created{}, err
 	}
+	bucket := ""
+	if p.DefaultBucket {
+		// Checked before any change, so a bad suffix changes nothing.
+		bucket = domain.DefaultBucketName(user, p.BucketSuffix)
+		if len(bucket) > 63 {
+			return domain.Created{}, domain.Errorf(domain.EINVALIDNAME, "default bucket %q is longer than 63 characters; shorten product.bucketSuffix", bucket)
+		}
+	}
 	// The policy exists before the user can log in, so the user never holds
 	// more than its own policy.
 	pol := domain.PolicyName(user)
@@ -119,11 +127,8 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 		return domain.Created{}, err
 	}
 	out := domain.Created{Username: user, Password: password, Policy: pol, Group: p.Group}
-	if p.DefaultBucket {
-		out.Bucket = domain.DefaultBucketName(user, p.BucketSuffix)
-		if len(out.Bucket) > 63 {
-			return domain.Created{}, domain.Errorf(domain.EINVALIDNAME, "default bucket %q is longer than 63 characters; shorten the suffix", out.Bucket)
-		}
+	if bucket != "" {
+		out.Bucket = bucket
 		if err := m.S3.MakeBucket(ctx, out.Bucket); err != nil {
 			return domain.Created{}, err
 		}

@@ -1,9 +1,12 @@
 package bridge
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math"
@@ -110,11 +113,20 @@ type Handle struct {
 	Env     Env
 	Manager *account.Manager
 	Store   *sqlite.DB
+	Params  any // what the action's check decoded from Req.Params
 }
 
 type action struct {
 	server, store, service, product bool
-	run                             func(ctx context.Context, h *Handle) (any, error)
+	// username: service.username names an existing MinIO user.
+	username bool
+	// check refuses what else is wrong with the request before the store
+	// is opened or MinIO is asked anything, and returns the decoded params
+	// (Handle.Params). An action without params refuses them.
+	check func(req *Request, env Env) (any, error)
+	// params: the action reads params.
+	params bool
+	run    func(ctx context.Context, h *Handle) (any, error)
 }
 
 var actions map[string]action
@@ -122,21 +134,21 @@ var actions map[string]action
 func init() {
 	actions = map[string]action{
 		"server.check":      {server: true, run: serverCheck},
-		"account.create":    {server: true, store: true, service: true, product: true, run: accountCreate},
-		"account.suspend":   {server: true, store: true, service: true, run: accountSuspend},
-		"account.unsuspend": {server: true, store: true, service: true, run: accountUnsuspend},
-		"account.terminate": {server: true, store: true, service: true, run: accountTerminate},
-		"account.password":  {server: true, store: true, service: true, run: accountPassword},
-		"account.package":   {server: true, store: true, service: true, product: true, run: accountPackage},
-		"account.info":      {server: true, store: true, service: true, run: accountInfo},
+		"account.create":    {server: true, store: true, service: true, product: true, check: checkCreate, run: accountCreate},
+		"account.suspend":   {server: true, store: true, service: true, username: true, run: accountSuspend},
+		"account.unsuspend": {server: true, store: true, service: true, username: true, run: accountUnsuspend},
+		"account.terminate": {server: true, store: true, service: true, username: true, run: accountTerminate},
+		"account.password":  {server: true, store: true, service: true, username: true, check: checkPassword, run: accountPassword},
+		"account.package":   {server: true, store: true, service: true, username: true, product: true, check: checkServicePolicies, run: accountPackage},
+		"account.info":      {server: true, store: true, service: true, username: true, run: accountInfo},
 		"account.list":      {server: true, run: accountList},
-		"policy.apply":      {server: true, store: true, service: true, product: true, run: policyApply},
-		"usage.update":      {server: true, store: true, run: usageUpdate},
-		"usage.recalculate": {server: true, store: true, service: true, product: true, run: usageRecalculate},
-		"usage.notified":    {server: true, store: true, run: usageNotified},
-		"usage.metrics":     {server: true, store: true, run: usageMetrics},
-		"render.client":     {server: true, store: true, service: true, product: true, run: renderClient},
-		"render.admin":      {server: true, store: true, service: true, product: true, run: renderAdmin},
+		"policy.apply":      {server: true, store: true, service: true, username: true, product: true, params: true, check: checkPolicyApply, run: policyApply},
+		"usage.update":      {server: true, store: true, params: true, check: checkUsageUpdate, run: usageUpdate},
+		"usage.recalculate": {server: true, store: true, service: true, username: true, product: true, check: checkServicePolicies, run: usageRecalculate},
+		"usage.notified":    {server: true, store: true, params: true, check: checkNotified, run: usageNotified},
+		"usage.metrics":     {server: true, store: true, params: true, check: checkMetrics, run: usageMetrics},
+		"render.client":     {server: true, store: true, service: true, product: true, params: true, check: checkRender, run: renderClient},
+		"render.admin":      {server: true, store: true, service: true, product: true, params: true, check: checkRender, run: renderAdmin},
 	}
 }
 
@@ -157,6 +169,9 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 	if !ok {
 		return nil, domain.Errorf(domain.EUNKNOWN, "unknown action %q; known: %s", domain.Printable(req.Action), strings.Join(Actions(), ", "))
 	}
+	if !a.params && !emptyParams(req.Params) {
+		return nil, domain.Errorf(domain.EINVALID, "params is not used by %s; leave it out", req.Action)
+	}
 	if a.server {
 		if err := req.Server.check(); err != nil {
 			return nil, err
@@ -168,11 +183,8 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 		}
 	}
 	if a.service {
-		if req.Service == nil {
-			return nil, domain.Errorf(domain.EMISSING, "service is required for %s", req.Action)
-		}
-		if req.Service.ID <= 0 {
-			return nil, domain.Errorf(domain.EMISSING, "service.id is required for %s", req.Action)
+		if err := checkService(req.Service, req.Action, a.username); err != nil {
+			return nil, err
 		}
 	}
 	if a.product {
@@ -184,6 +196,13 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 		}
 	}
 	h := &Handle{Req: req, Env: env}
+	if a.check != nil {
+		p, err := a.check(req, env)
+		if err != nil {
+			return nil, err
+		}
+		h.Params = p
+	}
 	if a.server {
 		ctx2, cancel := context.WithTimeout(ctx, time.Duration(req.Server.TimeoutSeconds)*time.Second)
 		defer cancel()
@@ -207,6 +226,25 @@ func Dispatch(ctx context.Context, req *Request, env Env) (any, error) {
 		}
 	}
 	return a.run(ctx, h)
+}
+
+// emptyParams reports whether params is absent or an empty object.
+func emptyParams(raw json.RawMessage) bool {
+	if len(raw) == 0 {
+		return true
+	}
+	var b bytes.Buffer
+	return json.Compact(&b, raw) == nil && b.String() == "{}"
+}
+
+// fieldError puts field in front of a domain error's message unless the
+// message names it already, so every refusal says which field is wrong.
+func fieldError(field string, err error) error {
+	var de *domain.Error
+	if !errors.As(err, &de) || strings.Contains(de.Message, field) {
+		return err
+	}
+	return &domain.Error{Code: de.Code, Message: field + ": " + de.Message, Retryable: de.Retryable}
 }
 
 func newManager(s *Server, env Env) (*account.Manager, error) {
@@ -233,8 +271,48 @@ func serverCheck(ctx context.Context, h *Handle) (any, error) {
 	return h.Manager.CheckServer(ctx)
 }
 
+// checkCreate makes the checks Create makes once it has picked a name, on
+// a sample name, so that a bad setting is refused with its field named
+// before the store is opened or MinIO is asked anything.
+func checkCreate(req *Request, env Env) (any, error) {
+	svc, p := req.Service, req.Product
+	if svc.ClientID == 0 {
+		return nil, domain.Errorf(domain.EMISSING, "service.clientId is required for account.create")
+	}
+	sample, err := domain.RenderUsername(p.UsernameRule, domain.NameContext{ClientID: svc.ClientID, ServiceID: svc.ID, Now: env.Now()})
+	if err != nil {
+		return nil, fieldError("product.usernameRule", err)
+	}
+	if err := checkPolicies(p, sample); err != nil {
+		return nil, err
+	}
+	if p.DefaultBucket {
+		if b := domain.DefaultBucketName(sample, p.BucketSuffix); len(b) > 63 {
+			return nil, domain.Errorf(domain.EINVALID, "product.bucketSuffix makes the default bucket %q longer than 63 characters; shorten it", domain.Printable(b))
+		}
+	}
+	return nil, nil
+}
+
 func accountCreate(ctx context.Context, h *Handle) (any, error) {
 	return h.Manager.Create(ctx, *h.Req.Service, *h.Req.Product)
+}
+
+// checkServicePolicies checks the product's policies for the service's user.
+func checkServicePolicies(req *Request, _ Env) (any, error) {
+	return nil, checkPolicies(req.Product, req.Service.Username)
+}
+
+// checkPolicies renders the product's raw policies for user and refuses
+// them as Create, ChangePackage and the usage run would.
+func checkPolicies(p *domain.Product, user string) error {
+	if _, err := domain.RenderPolicy(p.Policy, domain.DefaultPolicy, user, "standard", p.AllowForeignResources); err != nil {
+		return fieldError("product.policy", err)
+	}
+	if _, err := domain.RenderPolicy(p.LimitPolicy, domain.DefaultLimitPolicy, user, "limit", p.AllowForeignResources); err != nil {
+		return fieldError("product.limitPolicy", err)
+	}
+	return nil
 }
 
 type statusResult struct {
@@ -256,10 +334,14 @@ func accountTerminate(ctx context.Context, h *Handle) (any, error) {
 	return h.Manager.Terminate(ctx, *h.Req.Service)
 }
 
-func accountPassword(ctx context.Context, h *Handle) (any, error) {
-	if h.Req.Service.Password == "" {
+func checkPassword(req *Request, _ Env) (any, error) {
+	if req.Service.Password == "" {
 		return nil, domain.Errorf(domain.EMISSING, "service.password (the new password) is required")
 	}
+	return nil, fieldError("service.password", domain.ValidatePassword(req.Service.Password))
+}
+
+func accountPassword(ctx context.Context, h *Handle) (any, error) {
 	err := h.Manager.ChangePassword(ctx, *h.Req.Service)
 	return map[string]string{"username": h.Req.Service.Username}, err
 }
@@ -278,13 +360,28 @@ func accountList(ctx context.Context, h *Handle) (any, error) {
 	return map[string]any{"accounts": list}, err
 }
 
-func policyApply(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Mode string `json:"mode"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type policyParams struct {
+	Mode string `json:"mode"`
+}
+
+func checkPolicyApply(req *Request, _ Env) (any, error) {
+	var p policyParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
+	switch p.Mode {
+	case "", "auto", string(domain.PolicyStandard), string(domain.PolicyLimited):
+	default:
+		return nil, domain.Errorf(domain.EINVALID, "params.mode must be auto, standard or limited, not %q", domain.Printable(p.Mode))
+	}
+	if err := checkPolicies(req.Product, req.Service.Username); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+func policyApply(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*policyParams)
 	state, err := h.Manager.ApplyPolicy(ctx, *h.Req.Service, *h.Req.Product, p.Mode)
 	if err != nil {
 		return nil, err
@@ -299,12 +396,14 @@ func policyApply(ctx context.Context, h *Handle) (any, error) {
 // MaxUsageServices bounds one usage update.
 const MaxUsageServices = 50000
 
-func usageUpdate(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Services []account.UsageService `json:"services"`
-		Mode     string                 `json:"mode"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type usageParams struct {
+	Services []account.UsageService `json:"services"`
+	Mode     string                 `json:"mode"`
+}
+
+func checkUsageUpdate(req *Request, _ Env) (any, error) {
+	var p usageParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
 	if p.Services == nil {
@@ -316,14 +415,67 @@ func usageUpdate(ctx context.Context, h *Handle) (any, error) {
 	if p.Mode != "" && p.Mode != domain.UsageScanner && p.Mode != domain.UsageExact {
 		return nil, domain.Errorf(domain.EINVALID, "params.mode must be scanner or exact")
 	}
-	return h.Manager.UpdateUsage(ctx, p.Services, p.Mode == domain.UsageExact)
+	return &p, nil
+}
+
+// usageUpdate measures the listed services. A service id or user name listed
+// twice is ambiguous (whose product decides the user's policy?): those
+// entries get an error and are left alone, and the rest of the run goes on.
+func usageUpdate(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*usageParams)
+	dups := duplicateServices(p.Services)
+	if len(dups) == 0 {
+		return h.Manager.UpdateUsage(ctx, p.Services, p.Mode == domain.UsageExact)
+	}
+	keep := make([]account.UsageService, 0, len(p.Services)-len(dups))
+	for i, s := range p.Services {
+		if dups[i] == nil {
+			keep = append(keep, s)
+		}
+	}
+	res, err := h.Manager.UpdateUsage(ctx, keep, p.Mode == domain.UsageExact)
+	if err != nil {
+		return res, err
+	}
+	// One report per listed service, in the request's order.
+	all := make([]account.UsageReport, 0, len(p.Services))
+	k := 0
+	for i, s := range p.Services {
+		if e := dups[i]; e != nil {
+			all = append(all, account.UsageReport{ID: s.ID, Username: s.Username, Notices: []domain.Notice{}, Error: e})
+			continue
+		}
+		all = append(all, res.Services[k])
+		k++
+	}
+	res.Services = all
+	return res, nil
+}
+
+// duplicateServices returns an error for each entry whose id, or non-empty
+// user name, another entry has too.
+func duplicateServices(services []account.UsageService) map[int]*account.ReportError {
+	ids := make(map[int64]int, len(services))
+	users := make(map[string]int, len(services))
+	for _, s := range services {
+		ids[s.ID]++
+		if u := strings.TrimSpace(s.Username); u != "" {
+			users[u]++
+		}
+	}
+	out := map[int]*account.ReportError{}
+	for i, s := range services {
+		if n := ids[s.ID]; n > 1 {
+			out[i] = &account.ReportError{Code: domain.EINVALID, Message: fmt.Sprintf("params.services lists service %d %d times; it was not measured", s.ID, n)}
+		} else if n := users[strings.TrimSpace(s.Username)]; n > 1 {
+			out[i] = &account.ReportError{Code: domain.ECONFLICT, Message: fmt.Sprintf("user name %q belongs to %d services in params.services; none of them was measured or had its policy changed", domain.Printable(s.Username), n)}
+		}
+	}
+	return out
 }
 
 func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
 	s := h.Req.Service
-	if err := domain.ValidateExistingUsername(s.Username); err != nil {
-		return nil, err
-	}
 	res, err := h.Manager.UpdateUsage(ctx, []account.UsageService{{ID: s.ID, ClientID: s.ClientID, Username: s.Username, Status: s.Status, Product: *h.Req.Product}}, true)
 	if err != nil {
 		return nil, err
@@ -335,21 +487,31 @@ func usageRecalculate(ctx context.Context, h *Handle) (any, error) {
 	return r, nil
 }
 
-func usageNotified(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Notices []struct {
-			ServiceID int64  `json:"serviceId"`
-			Kind      string `json:"kind"`
-		} `json:"notices"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type notifiedParams struct {
+	Notices []struct {
+		ServiceID int64  `json:"serviceId"`
+		Kind      string `json:"kind"`
+	} `json:"notices"`
+}
+
+func checkNotified(req *Request, _ Env) (any, error) {
+	var p notifiedParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
+	}
+	if len(p.Notices) > MaxUsageServices {
+		return nil, domain.Errorf(domain.ETOOLARGE, "params.notices holds more than %d notices", MaxUsageServices)
 	}
 	for i, n := range p.Notices {
 		if n.ServiceID <= 0 || (n.Kind != domain.NoticeWarn && n.Kind != domain.NoticeLimit) {
 			return nil, domain.Errorf(domain.EINVALID, "params.notices[%d] needs a serviceId and kind warn or limit", i)
 		}
 	}
+	return &p, nil
+}
+
+func usageNotified(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*notifiedParams)
 	for _, n := range p.Notices {
 		if err := h.Store.MarkNotified(ctx, h.Req.Server.ID, n.ServiceID, n.Kind); err != nil {
 			return nil, err
@@ -358,16 +520,28 @@ func usageNotified(ctx context.Context, h *Handle) (any, error) {
 	return map[string]int{"recorded": len(p.Notices)}, nil
 }
 
-func usageMetrics(ctx context.Context, h *Handle) (any, error) {
-	var p struct {
-		Services []struct {
-			ID       int64  `json:"id"`
-			Username string `json:"username"`
-		} `json:"services"`
-	}
-	if err := decodeParams(h.Req.Params, &p); err != nil {
+type metricsParams struct {
+	Services []struct {
+		ID       int64  `json:"id"`
+		Username string `json:"username"`
+	} `json:"services"`
+}
+
+func checkMetrics(req *Request, _ Env) (any, error) {
+	var p metricsParams
+	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
+	for i, s := range p.Services {
+		if s.ID <= 0 {
+			return nil, domain.Errorf(domain.EINVALID, "params.services[%d].id must be a positive whole number", i)
+		}
+	}
+	return &p, nil
+}
+
+func usageMetrics(ctx context.Context, h *Handle) (any, error) {
+	p := h.Params.(*metricsParams)
 	type tenant struct {
 		ServiceID  int64   `json:"serviceId"`
 		Username   string  `json:"username"`

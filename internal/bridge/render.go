@@ -23,23 +23,36 @@ type RenderParams struct {
 // usage history and one live read of MinIO's bucket figures.
 type ViewRenderer struct{}
 
-func (ViewRenderer) params(h *Handle) (RenderParams, *view.Renderer, error) {
+// renderCheck is what checkRender hands the renderer.
+type renderCheck struct {
+	params RenderParams
+	view   *view.Renderer
+}
+
+// checkRender decodes and checks the params of render.client and
+// render.admin and loads the templates with the admin's overrides.
+func checkRender(req *Request, _ Env) (any, error) {
 	var p RenderParams
-	if err := decodeParams(h.Req.Params, &p); err != nil {
-		return p, nil, err
+	if err := decodeParams(req.Params, &p); err != nil {
+		return nil, err
 	}
 	switch p.Page {
 	case "":
 		p.Page = view.PageOverview
 	case view.PageOverview, view.PageStats:
 	default:
-		return p, nil, domain.Errorf(domain.EINVALID, "params.page must be overview or stats")
+		return nil, domain.Errorf(domain.EINVALID, "params.page must be overview or stats")
 	}
 	r, err := view.New(view.Options{OverridesDir: p.OverridesDir})
 	if err != nil {
-		return p, nil, domain.Errorf(domain.EINVALID, "cannot load the page templates or language overrides: %s", domain.Printable(err.Error()))
+		return nil, domain.Errorf(domain.EINVALID, "cannot load the page templates or language overrides (params.overridesDir): %s", domain.Printable(err.Error()))
 	}
-	return p, r, nil
+	return &renderCheck{params: p, view: r}, nil
+}
+
+func (ViewRenderer) params(h *Handle) (RenderParams, *view.Renderer) {
+	c := h.Params.(*renderCheck)
+	return c.params, c.view
 }
 
 // usage gathers the stored figures of the service: the latest sample, the
@@ -83,6 +96,13 @@ func usageFor(ctx context.Context, h *Handle) (view.Usage, []view.Point, []view.
 // buckets reads the user's buckets with MinIO's scanner figures: one call,
 // not a listing of every object on each page view.
 func bucketsFor(ctx context.Context, h *Handle) ([]view.Bucket, error) {
+	if h.Req.Service.Username == "" {
+		return []view.Bucket{}, nil
+	}
+	if err := domain.ValidateExistingUsername(h.Req.Service.Username); err != nil {
+		// A name such as "a" would show other tenants' buckets ("a-…").
+		return nil, fieldError("service.username", err)
+	}
 	du, err := h.Manager.Admin.DataUsageInfo(ctx)
 	if err != nil {
 		return nil, err
@@ -101,10 +121,7 @@ func bucketsFor(ctx context.Context, h *Handle) ([]view.Bucket, error) {
 
 // Client renders the client area.
 func (v ViewRenderer) Client(ctx context.Context, h *Handle) (string, error) {
-	p, r, err := v.params(h)
-	if err != nil {
-		return "", err
-	}
+	p, r := v.params(h)
 	svc, prod := h.Req.Service, h.Req.Product
 	endpoint := prod.PublicEndpoint
 	if endpoint == "" {
@@ -119,6 +136,7 @@ func (v ViewRenderer) Client(ctx context.Context, h *Handle) (string, error) {
 	if prod.PasswordDisplay != domain.PasswordHide {
 		page.Secret = svc.Password
 	}
+	var err error
 	if page.Usage, page.Daily, page.Monthly, err = usageFor(ctx, h); err != nil {
 		return "", err
 	}
@@ -135,10 +153,7 @@ func (v ViewRenderer) Client(ctx context.Context, h *Handle) (string, error) {
 
 // Admin renders the admin service tab.
 func (v ViewRenderer) Admin(ctx context.Context, h *Handle) (string, error) {
-	p, r, err := v.params(h)
-	if err != nil {
-		return "", err
-	}
+	p, r := v.params(h)
 	svc := h.Req.Service
 	page := view.AdminPage{Lang: "english", Nonce: p.Nonce, Username: svc.Username, Groups: []string{}}
 	// Server info only: listing users (as Test Connection does) is an

@@ -74,37 +74,3 @@ func TestNoSecretInErrors(t *testing.T) {
 		t.Fatalf("unreachable server: status %d, %s", status, out.String())
 	}
 }
-
-// FuzzDecode feeds arbitrary bytes to the request decoder: it never panics,
-// and whatever it accepts has a version and an action.
-func FuzzDecode(f *testing.F) {
-	f.Add([]byte(`{"v":1,"action":"server.check","server":{"endpoint":"h:1","accessKey":"a","secretKey":"s"}}`))
-	f.Add([]byte(`{"v":1,"action":"account.create","service":{"id":1,"clientId":2},"product":{"diskSpace":1.5,"unit":"GB"}}`))
-	f.Add([]byte(`{"v":1,"action":"usage.update","params":{"services":[{"id":1,"username":"a-b"}]}}`))
-	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[`))
-	f.Add([]byte("{\"v\":1,\"action\":\"\u0000\"}"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		req, err := DecodeBytes(data)
-		if err != nil {
-			if domain.ErrorCode(err) == domain.EINTERNAL {
-				t.Fatalf("decode error is not a domain error: %v", err)
-			}
-			return
-		}
-		if req.V != Version || req.Action == "" {
-			t.Fatalf("accepted %q", data)
-		}
-		if _, ok := actions[req.Action]; ok {
-			// Checks before any network call must not panic either.
-			if req.Server != nil {
-				_ = req.Server.check()
-			}
-			if req.Store != nil {
-				_ = req.Store.check()
-			}
-			if req.Product != nil {
-				_ = req.Product.Normalize()
-			}
-		}
-	})
-}

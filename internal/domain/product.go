@@ -73,7 +73,7 @@ func (p *Product) Normalize() error {
 		p.Unit = "GB"
 	}
 	if _, ok := unitBytes[p.Unit]; !ok {
-		return Errorf(EINVALID, "product.unit must be MB, GB, TB or PB, not %q", p.Unit)
+		return Errorf(EINVALID, "product.unit must be MB, GB, TB or PB, not %q", Printable(p.Unit))
 	}
 	if p.DiskSpace < 0 || math.IsNaN(p.DiskSpace) || math.IsInf(p.DiskSpace, 0) {
 		return Errorf(EINVALID, "product.diskSpace must be 0 (unlimited) or a positive number")
@@ -138,8 +138,11 @@ func (p *Product) Normalize() error {
 	if p.Group = strings.TrimSpace(p.Group); p.Group != "" && !groupName.MatchString(p.Group) {
 		return Errorf(EINVALID, "product.group may hold letters, digits and . _ - @ only (at most 64)")
 	}
-	if len(p.Policy) > MaxPolicyBytes || len(p.LimitPolicy) > MaxPolicyBytes {
-		return Errorf(EINVALIDPOL, "a raw policy is larger than MinIO's 20 KiB limit")
+	if len(p.Policy) > MaxPolicyBytes {
+		return Errorf(EINVALIDPOL, "product.policy is larger than MinIO's 20 KiB limit")
+	}
+	if len(p.LimitPolicy) > MaxPolicyBytes {
+		return Errorf(EINVALIDPOL, "product.limitPolicy is larger than MinIO's 20 KiB limit")
 	}
 	return nil
 }
