@@ -48,6 +48,16 @@ class RequestTest extends PuqTestCase
         $this->assertSame('english', Request::language($this->params(['clientsdetails' => ['language' => '']])));
     }
 
+    public function testProductWithoutOptionsIsAnObject()
+    {
+        // No configoption at all (a product saved before the module was
+        // chosen): JSON must carry {} and not [], which the bridge refuses.
+        $json = json_encode(Request::forService('account.info', $this->params()));
+        $this->assertStringContainsString('"product":{}', $json);
+        $json = json_encode(Request::forService('account.info', $this->params(self::configOptionsOnly(['unit' => 'GB']))));
+        $this->assertStringContainsString('"product":{"unit":"GB"', $json);
+    }
+
     public function testProductMapping()
     {
         $options = self::configOptionsOnly([

@@ -27,7 +27,8 @@ class Request
     {
         $request = self::base($action, $params, $timeout);
         $request['service'] = self::service($params);
-        $request['product'] = ProductSettings::fromConfigOptions($params);
+        // An object even when empty: JSON [] is refused as a product.
+        $request['product'] = (object) ProductSettings::fromConfigOptions($params);
         if ($extra) {
             $request['params'] = $extra;
         }

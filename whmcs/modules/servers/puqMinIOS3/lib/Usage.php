@@ -31,7 +31,7 @@ class Usage
                 'clientId' => (int) $row['userid'],
                 'username' => (string) $row['username'],
                 'status' => (string) $row['domainstatus'],
-                'product' => ProductSettings::fromConfigOptions($row),
+                'product' => (object) ProductSettings::fromConfigOptions($row),
             ];
         }
         if (!$services) {
