@@ -50,12 +50,13 @@ func (f Fault) String() string {
 
 // Request is one request that reached the proxy.
 type Request struct {
-	N      int    // 1 for the first request since New or Reset
-	Method string // GET, PUT, ...
-	Path   string // URL path, without the query
-	Op     string // admin call ("add-user") or S3 operation ("make-bucket")
-	Fault  Fault  // what the proxy did to it
-	Status int    // MinIO's HTTP status, 0 when no answer came back
+	N      int       // 1 for the first request since New or Reset
+	Method string    // GET, PUT, ...
+	Path   string    // URL path, without the query
+	Op     string    // admin call ("add-user") or S3 operation ("make-bucket")
+	Fault  Fault     // what the proxy did to it
+	Status int       // MinIO's HTTP status, 0 when no answer came back
+	At     time.Time // when the proxy had read it
 }
 
 // String is "N op" as step lists show it.
@@ -242,7 +243,7 @@ func (p *Proxy) next(r *http.Request) (int, Rule) {
 	n := p.n
 	rule := p.rules[n]
 	delete(p.rules, n)
-	p.log = append(p.log, Request{N: n, Method: r.Method, Path: r.URL.Path, Op: OpName(r.Method, r.URL.Path, r.URL.RawQuery), Fault: rule.Fault})
+	p.log = append(p.log, Request{N: n, Method: r.Method, Path: r.URL.Path, Op: OpName(r.Method, r.URL.Path, r.URL.RawQuery), Fault: rule.Fault, At: time.Now()})
 	return n, rule
 }
 
