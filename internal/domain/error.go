@@ -106,19 +106,19 @@ func Unanswered(err error, doing string) (*Error, bool) {
 	case err == nil:
 		return nil, false
 	case errors.Is(err, context.DeadlineExceeded):
-		return Retryf(ETIMEOUT, "%s: MinIO did not answer before the call's deadline (the server's timeout setting), so the action stopped here; MinIO may still carry out this step. Retrying is safe: the action checks what is already done", doing), true
+		return Retryf(ETIMEOUT, "%s: MinIO did not answer before the call's deadline (the server's timeout setting), so the action stopped at this step; whether MinIO carried it out is unknown. Retrying is safe: the action checks what is already done", doing), true
 	case errors.Is(err, context.Canceled):
-		return Retryf(ETIMEOUT, "%s: the call was cancelled before MinIO answered; MinIO may still carry out this step. Retrying is safe: the action checks what is already done", doing), true
+		return Retryf(ETIMEOUT, "%s: the call was cancelled before MinIO answered; whether MinIO carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Retryf(EUNAVAILABLE, "%s: MinIO refused the connection: the server is not running or not listening on this port, so this step was not carried out. Retrying is safe once MinIO is back", doing), true
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "connection broken"):
-		return Retryf(EUNAVAILABLE, "%s: MinIO closed the connection before answering (it may have stopped or restarted), so this step may or may not have been carried out. Retrying is safe: the action checks what is already done", doing), true
+		return Retryf(EUNAVAILABLE, "%s: MinIO closed the connection before answering (it may have stopped or restarted); whether it carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
 	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		if ne.Timeout() {
-			return Retryf(ETIMEOUT, "%s: MinIO did not answer in time (network timeout), so this step may or may not have been carried out. Retrying is safe: the action checks what is already done", doing), true
+			return Retryf(ETIMEOUT, "%s: MinIO did not answer in time (network timeout); whether it carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
 		}
 		return Retryf(EUNAVAILABLE, "%s: cannot reach MinIO (%s), so this step was not carried out. Retrying is safe once MinIO is reachable", doing, Printable(rootCause(err))), true
 	}

@@ -80,6 +80,7 @@ type Proxy struct {
 	n        int
 	log      []Request
 	rules    map[int]Rule
+	opRules  map[string]Rule
 	conns    map[net.Conn]struct{} // client and upstream connections, reset by Down and Close
 	wg       sync.WaitGroup
 	acceptWG sync.WaitGroup
@@ -95,7 +96,7 @@ func New(upstream string) (*Proxy, error) {
 		return nil, err
 	}
 	p := &Proxy{upstream: upstream, addr: ln.Addr().String(), ln: ln,
-		rules: map[int]Rule{}, conns: map[net.Conn]struct{}{}}
+		rules: map[int]Rule{}, opRules: map[string]Rule{}, conns: map[net.Conn]struct{}{}}
 	p.acceptWG.Add(1)
 	go p.accept(ln)
 	return p, nil
@@ -112,11 +113,19 @@ func (p *Proxy) Inject(n int, r Rule) {
 	p.rules[n] = r
 }
 
+// InjectOp sets the rule for the next request named op (see OpName). It
+// fires once.
+func (p *Proxy) InjectOp(op string, r Rule) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.opRules[op] = r
+}
+
 // Reset forgets the request log, the count and the rules.
 func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.n, p.log, p.rules = 0, nil, map[int]Rule{}
+	p.n, p.log, p.rules, p.opRules = 0, nil, map[int]Rule{}, map[string]Rule{}
 }
 
 // Requests returns the requests seen since New or Reset, in arrival order.
@@ -241,9 +250,14 @@ func (p *Proxy) next(r *http.Request) (int, Rule) {
 	defer p.mu.Unlock()
 	p.n++
 	n := p.n
-	rule := p.rules[n]
+	op := OpName(r.Method, r.URL.Path, r.URL.RawQuery)
+	rule, ok := p.rules[n]
 	delete(p.rules, n)
-	p.log = append(p.log, Request{N: n, Method: r.Method, Path: r.URL.Path, Op: OpName(r.Method, r.URL.Path, r.URL.RawQuery), Fault: rule.Fault, At: time.Now()})
+	if !ok {
+		rule = p.opRules[op]
+		delete(p.opRules, op)
+	}
+	p.log = append(p.log, Request{N: n, Method: r.Method, Path: r.URL.Path, Op: op, Fault: rule.Fault, At: time.Now()})
 	return n, rule
 }
 

@@ -136,6 +136,23 @@ func TestFaults(t *testing.T) {
 		})
 	}
 
+	t.Run("by-op", func(t *testing.T) {
+		p.Reset()
+		p.InjectOp("add-canned-policy", Rule{Fault: DropRequest})
+		if st, err := c.do(bg, http.MethodGet, "info", nil, nil); err != nil || st != http.StatusOK {
+			t.Fatalf("another call: %d %v", st, err)
+		}
+		if _, err := c.addPolicy(bg, "fp-by-op"); err == nil {
+			t.Fatal("the named call was not dropped")
+		}
+		if st, err := c.addPolicy(bg, "fp-by-op"); err != nil || st != http.StatusOK {
+			t.Fatalf("the rule fired twice: %d %v", st, err)
+		}
+		if reqs := p.Requests(); len(reqs) != 3 || reqs[1].Fault != DropRequest || reqs[2].Fault != Pass {
+			t.Fatalf("log %+v", reqs)
+		}
+	})
+
 	t.Run("hook-down-up", func(t *testing.T) {
 		p.Reset()
 		var got Request
