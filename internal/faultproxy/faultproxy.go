@@ -161,8 +161,9 @@ func (p *Proxy) Down() {
 // Up listens again on the same port after Down.
 func (p *Proxy) Up() error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.down || p.closed {
+	down := p.down && !p.closed
+	p.mu.Unlock()
+	if !down {
 		return nil
 	}
 	var ln net.Listener
@@ -177,6 +178,12 @@ func (p *Proxy) Up() error {
 	}
 	if err != nil {
 		return fmt.Errorf("faultproxy: listen again on %s: %w", p.addr, err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		ln.Close()
+		return nil
 	}
 	p.ln, p.down = ln, false
 	p.acceptWG.Add(1)
@@ -272,7 +279,10 @@ func (p *Proxy) setStatus(n, status int) {
 func (p *Proxy) request(n int) Request {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.log[n-1]
+	if n-1 < len(p.log) {
+		return p.log[n-1]
+	}
+	return Request{N: n} // the log was Reset meanwhile
 }
 
 func (p *Proxy) isDown() bool {

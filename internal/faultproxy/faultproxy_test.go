@@ -155,14 +155,15 @@ func TestFaults(t *testing.T) {
 
 	t.Run("hook-down-up", func(t *testing.T) {
 		p.Reset()
-		var got Request
-		p.Inject(2, Rule{Fault: Hook, Hook: func(r Request) { got = r; p.Down() }})
+		hooked := make(chan Request, 1)
+		p.Inject(2, Rule{Fault: Hook, Hook: func(r Request) { p.Down(); hooked <- r }})
 		if st, err := c.do(bg, http.MethodGet, "info", nil, nil); err != nil || st != http.StatusOK {
 			t.Fatalf("first request: %d %v", st, err)
 		}
 		if _, err := c.addPolicy(bg, "fp-hook"); err == nil {
 			t.Fatal("a request to a downed proxy succeeded")
 		}
+		got := <-hooked
 		if got.N != 2 || got.Op != "add-canned-policy" || got.Method != http.MethodPut {
 			t.Fatalf("hook saw %+v", got)
 		}
