@@ -562,7 +562,7 @@ func cleanupAccount(t *testing.T, l *faultLane, act faultAction, a *faultAccount
 // faultMessage is what an error returned during a fault must say: what
 // happened, and that running the action again is safe.
 var (
-	faultCause = regexp.MustCompile(`did not answer|cannot reach|closed the connection|refused the connection|was cancelled|still starting|not ready|still lists`)
+	faultCause = regexp.MustCompile(`did not answer|cannot reach|closed the connection|refused the connection|connection to MinIO failed|was cancelled|still starting|not ready|still lists`)
 	faultRetry = regexp.MustCompile(`(?i)retrying is safe`)
 )
 

@@ -112,7 +112,9 @@ func Unanswered(err error, doing string) (*Error, bool) {
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return Retryf(EUNAVAILABLE, "%s: MinIO refused the connection: the server is not running or not listening on this port, so this step was not carried out. Retrying is safe once MinIO is back", doing), true
 	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
-		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "connection broken"):
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "connection broken"),
+		// minio-go replaces an EOF with this text, unwrapped.
+		strings.Contains(err.Error(), "Connection closed by foreign host"):
 		return Retryf(EUNAVAILABLE, "%s: MinIO closed the connection before answering (it may have stopped or restarted); whether it carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
 	}
 	var ne net.Error
@@ -120,7 +122,11 @@ func Unanswered(err error, doing string) (*Error, bool) {
 		if ne.Timeout() {
 			return Retryf(ETIMEOUT, "%s: MinIO did not answer in time (network timeout); whether it carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
 		}
-		return Retryf(EUNAVAILABLE, "%s: cannot reach MinIO (%s), so this step was not carried out. Retrying is safe once MinIO is reachable", doing, Printable(rootCause(err))), true
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			return Retryf(EUNAVAILABLE, "%s: cannot reach MinIO (%s), so this step was not carried out. Retrying is safe once MinIO is reachable", doing, Printable(rootCause(err))), true
+		}
+		return Retryf(EUNAVAILABLE, "%s: the connection to MinIO failed (%s); whether MinIO carried out this step is unknown. Retrying is safe: the action checks what is already done", doing, Printable(rootCause(err))), true
 	}
 	return nil, false
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,7 +23,9 @@ func TestUnansweredSaysWhatHappened(t *testing.T) {
 		{fmt.Errorf("dial: %w", syscall.ECONNREFUSED), EUNAVAILABLE, "refused the connection"},
 		{fmt.Errorf("read: %w", syscall.ECONNRESET), EUNAVAILABLE, "closed the connection before answering"},
 		{fmt.Errorf("net/http: HTTP/1.x transport connection broken: %w", io.ErrUnexpectedEOF), EUNAVAILABLE, "closed the connection before answering"},
-		{dial, EUNAVAILABLE, "cannot reach MinIO (lookup s3.invalid: no such host)"},
+		{dial, EUNAVAILABLE, "cannot reach MinIO (lookup s3.invalid: no such host), so this step was not carried out"},
+		{&url.Error{Op: "Get", URL: "http://h/b", Err: errors.New("Connection closed by foreign host http://h/b. Retry again.")}, EUNAVAILABLE, "closed the connection before answering"},
+		{&net.OpError{Op: "read", Net: "tcp", Err: errors.New("no buffer space")}, EUNAVAILABLE, "the connection to MinIO failed (no buffer space); whether MinIO carried out this step is unknown"},
 	} {
 		got, ok := Unanswered(tc.err, "create user 1-2")
 		if !ok {
