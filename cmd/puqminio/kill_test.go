@@ -176,7 +176,7 @@ func historyCheck(t *testing.T, dbPath string, n int) (collections int, checkedA
 // transaction included, leaves the history whole: a collection is there
 // entirely or not at all, and the next run records normally.
 func TestKilledUsageUpdateLeavesHistoryConsistent(t *testing.T) {
-	n, kills := 3000, 1
+	n, kills := 10000, 1
 	if os.Getenv("PUQMINIO_SOAK") != "" {
 		n, kills = 20000, 4
 	}
@@ -253,10 +253,17 @@ func TestKilledUsageUpdateLeavesHistoryConsistent(t *testing.T) {
 		name := fmt.Sprintf("%.2f of a run", point.frac)
 		if point.wal {
 			name = fmt.Sprintf("WAL growing +%s", point.plus)
+			// Spin, not sleep: the commit takes a few milliseconds.
 			for !done && walSize(dbPath) <= 0 {
-				wait(20 * time.Microsecond)
+				select {
+				case err = <-exited:
+					done = true
+				default:
+				}
 			}
-			wait(point.plus)
+			if point.plus > 0 {
+				wait(point.plus)
+			}
 		} else {
 			wait(time.Duration(point.frac * float64(full)))
 		}
