@@ -480,6 +480,12 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if err := m.Admin.RemoveCannedPolicy(ctx, domain.PolicyName(user)); err != nil && !isNotFound(err) {
 		return out, translate(err, "remove policy "+domain.PolicyName(user))
 	}
+	if err := m.confirmUserGone(ctx, user); err != nil {
+		return out, err
+	}
+	if err := m.confirmBucketsGone(ctx, user); err != nil {
+		return out, err
+	}
 	if m.Store != nil {
 		if err := m.Store.DeleteAccount(ctx, m.ServerID, svc.ID); err != nil {
 			return out, err
@@ -487,4 +493,47 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	}
 	m.log().Info("account terminated", "service", svc.ID, "user", user, "buckets", out.Buckets, "objects", out.Objects)
 	return out, nil
+}
+
+// confirmUserGone checks that MinIO no longer knows user, and removes it
+// once more if it does. After the server was paused (SIGSTOP) while a
+// removal waited in it, MinIO was seen to list the removed user again, with
+// no policy: a reload of its user cache raced with the removal.
+func (m *Manager) confirmUserGone(ctx context.Context, user string) error {
+	for attempt := 0; ; attempt++ {
+		_, err := m.Admin.UserInfo(ctx, user)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return translate(err, "check that user "+user+" is gone")
+		}
+		if attempt == 1 {
+			return domain.Retryf(domain.EUNAVAILABLE, "remove user %s: MinIO still lists the user after removing it twice; retrying is safe", user)
+		}
+		if err := m.Admin.RemoveUser(ctx, user); err != nil && !isNotFound(err) {
+			return translate(err, "remove user "+user)
+		}
+	}
+}
+
+// confirmBucketsGone checks that no bucket of user is listed any more, and
+// removes the ones that are once more. MinIO's scanner was seen to bring
+// back a bucket it was scanning while terminate removed it: an empty
+// bucket without metadata (no creation date) that a plain removal clears.
+func (m *Manager) confirmBucketsGone(ctx context.Context, user string) error {
+	for attempt := 0; ; attempt++ {
+		left, err := m.S3.BucketsOf(ctx, user)
+		if err != nil || len(left) == 0 {
+			return err
+		}
+		if attempt == 1 {
+			return domain.Retryf(domain.EUNAVAILABLE, "remove bucket %s: MinIO still lists the bucket after removing it twice; retrying is safe", left[0].Name)
+		}
+		for _, b := range left {
+			if _, err := m.S3.Purge(ctx, b.Name); err != nil {
+				return err
+			}
+		}
+	}
 }

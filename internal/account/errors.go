@@ -1,11 +1,9 @@
 package account
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"net"
 
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/minioadmin"
@@ -21,14 +19,16 @@ func translate(err error, doing string) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return domain.Retryf(domain.ETIMEOUT, "%s: MinIO did not answer before the deadline; retrying is safe", doing)
-	}
 	var cv *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
 		return domain.Errorf(domain.ETLS, "%s: the server's TLS certificate is not trusted; add its CA in the server's Access Hash field", doing)
+	}
+	// The deadline first: a call cut short after MinIO answered with an
+	// error still ended because time ran out.
+	if de, ok := domain.Unanswered(err, doing); ok {
+		return de
 	}
 	var me *minioadmin.Error
 	if errors.As(err, &me) {
@@ -46,10 +46,6 @@ func translate(err error, doing string) error {
 			return domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO answered %s: %s; retrying is safe", doing, me.Code, domain.Printable(me.Message))
 		}
 		return domain.Errorf(domain.EREMOTE, "%s: MinIO answered %s: %s", doing, me.Code, domain.Printable(me.Message))
-	}
-	var ne net.Error
-	if errors.As(err, &ne) {
-		return domain.Retryf(domain.EUNAVAILABLE, "%s: cannot reach MinIO (%s); retrying is safe", doing, domain.Printable(err.Error()))
 	}
 	return domain.Retryf(domain.EUNAVAILABLE, "%s: %s; retrying is safe", doing, domain.Printable(err.Error()))
 }

@@ -5,8 +5,13 @@
 package domain
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
+	"syscall"
 )
 
 // Error codes. A bridge response carries one of them; the PHP shim maps them
@@ -87,4 +92,53 @@ func ErrorMessage(err error) string {
 func IsRetryable(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Retryable
+}
+
+// Unanswered turns a call that got no answer from MinIO (the deadline
+// passed, the connection was refused or dropped, the host is unreachable)
+// into a retryable *Error saying what happened while doing, and returns
+// false for any other error. Every account action is idempotent, so each
+// message says that running it again is safe; whether the interrupted step
+// took effect is stated, because an admin looking at MinIO meanwhile may
+// see it half done.
+func Unanswered(err error, doing string) (*Error, bool) {
+	switch {
+	case err == nil:
+		return nil, false
+	case errors.Is(err, context.DeadlineExceeded):
+		return Retryf(ETIMEOUT, "%s: MinIO did not answer before the call's deadline (the server's timeout setting), so the action stopped at this step; whether MinIO carried it out is unknown. Retrying is safe: the action checks what is already done", doing), true
+	case errors.Is(err, context.Canceled):
+		return Retryf(ETIMEOUT, "%s: the call was cancelled before MinIO answered; whether MinIO carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return Retryf(EUNAVAILABLE, "%s: MinIO refused the connection: the server is not running or not listening on this port, so this step was not carried out. Retrying is safe once MinIO is back", doing), true
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE), errors.Is(err, syscall.ECONNABORTED),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), strings.Contains(err.Error(), "connection broken"),
+		// minio-go replaces an EOF with this text, unwrapped.
+		strings.Contains(err.Error(), "Connection closed by foreign host"):
+		return Retryf(EUNAVAILABLE, "%s: MinIO closed the connection before answering (it may have stopped or restarted); whether it carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
+	}
+	var ne net.Error
+	if errors.As(err, &ne) {
+		if ne.Timeout() {
+			return Retryf(ETIMEOUT, "%s: MinIO did not answer in time (network timeout); whether it carried out this step is unknown. Retrying is safe: the action checks what is already done", doing), true
+		}
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			return Retryf(EUNAVAILABLE, "%s: cannot reach MinIO (%s), so this step was not carried out. Retrying is safe once MinIO is reachable", doing, Printable(rootCause(err))), true
+		}
+		return Retryf(EUNAVAILABLE, "%s: the connection to MinIO failed (%s); whether MinIO carried out this step is unknown. Retrying is safe: the action checks what is already done", doing, Printable(rootCause(err))), true
+	}
+	return nil, false
+}
+
+// rootCause is the innermost error's text: "connect: no route to host"
+// rather than the whole chain with its URL.
+func rootCause(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
 }

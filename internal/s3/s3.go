@@ -225,19 +225,14 @@ func Translate(err error, doing string) error {
 	if errors.As(err, &de) {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return domain.Retryf(domain.ETIMEOUT, "%s: MinIO did not answer before the deadline; retrying is safe", doing)
-	}
 	var cv *tls.CertificateVerificationError
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
 		return domain.Errorf(domain.ETLS, "%s: the server's TLS certificate is not trusted (%s); add its CA in the server's Access Hash field", doing, domain.Printable(err.Error()))
 	}
-	var ne net.Error
-	var oe *net.OpError
-	if errors.As(err, &oe) || errors.As(err, &ne) {
-		return domain.Retryf(domain.EUNAVAILABLE, "%s: cannot reach MinIO (%s); retrying is safe", doing, domain.Printable(err.Error()))
+	if de, ok := domain.Unanswered(err, doing); ok {
+		return de
 	}
 	r := minio.ToErrorResponse(err)
 	if r.Code == "" && r.StatusCode == 0 && isNameError(err) {
@@ -258,7 +253,7 @@ func Translate(err error, doing string) error {
 	case "ObjectLocked", "AccessDeniedObjectLocked":
 		return domain.Errorf(domain.ERETENTION, "%s: objects are under retention or legal hold", doing)
 	case "":
-		return domain.Retryf(domain.EUNAVAILABLE, "%s: %s", doing, domain.Printable(err.Error()))
+		return domain.Retryf(domain.EUNAVAILABLE, "%s: %s; retrying is safe", doing, domain.Printable(err.Error()))
 	}
 	return domain.Errorf(domain.EREMOTE, "%s: MinIO answered %s: %s", doing, r.Code, domain.Printable(r.Message))
 }
