@@ -140,6 +140,23 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 	for _, r := range recs {
 		known[r.ServiceID] = r
 	}
+	// Services this server has not recorded yet (a first run, or after an
+	// upgrade) are recorded together, in one transaction.
+	var fresh []sqlite.Account
+	for i := range services {
+		s := &services[i]
+		if res.Services[i].Error != nil {
+			continue
+		}
+		if rec, ok := known[s.ID]; !ok || rec.Username != s.Username {
+			rec = sqlite.Account{ServerID: m.ServerID, ServiceID: s.ID, Username: s.Username, Group: s.Product.Group, CreatedAt: now}
+			known[s.ID] = rec
+			fresh = append(fresh, rec)
+		}
+	}
+	if err := m.Store.SaveAccounts(ctx, fresh); err != nil {
+		return res, err
+	}
 	samples := make([]sqlite.Sample, 0, len(byUser))
 	states := make(map[int64]domain.AccountState, len(byUser))
 	retention := make(map[int64]int, len(byUser))
@@ -148,13 +165,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 		if r.Error != nil {
 			continue
 		}
-		rec, ok := known[s.ID]
-		if !ok || rec.Username != s.Username {
-			rec = sqlite.Account{ServerID: m.ServerID, ServiceID: s.ID, Username: s.Username, Group: s.Product.Group, CreatedAt: now}
-			if err := m.Store.SaveAccount(ctx, rec); err != nil {
-				return res, err
-			}
-		}
+		rec := known[s.ID]
 		t := totals[i]
 		ev := domain.Evaluate(&s.Product, s.Username, t.bytes, rec.State)
 		if ev.NeedsPolicyChange() {

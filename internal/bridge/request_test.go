@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,8 +45,15 @@ func TestRejectedRequests(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// A refused request must not create its store; the path is the
+			// test's own, so nothing on the machine can change the answer.
+			store := filepath.Join(t.TempDir(), "x.db")
+			body := strings.ReplaceAll(c.body, "/tmp/x.db", store)
 			var out bytes.Buffer
-			status := Run(context.Background(), strings.NewReader(c.body), &out, Env{})
+			status := Run(context.Background(), strings.NewReader(body), &out, Env{})
+			if _, err := os.Stat(store); err == nil {
+				t.Errorf("the refused request created %s", store)
+			}
 			var resp struct {
 				OK    bool
 				Error ErrorBody

@@ -74,30 +74,56 @@ func (db *DB) AccountsByServer(ctx context.Context, serverID int64) ([]Account, 
 // SaveAccount inserts or replaces a, all fields but CreatedAt, which is kept
 // from the first save (Now when a.CreatedAt is zero).
 func (db *DB) SaveAccount(ctx context.Context, a Account) error {
-	if err := checkPolicy(a.State.Policy, "policy"); err != nil {
-		return err
+	return db.SaveAccounts(ctx, []Account{a})
+}
+
+// SaveAccounts saves several accounts in one transaction: all or none. The
+// first usage run on a server records every service it has not seen, and
+// one transaction per service would take minutes for thousands of them.
+func (db *DB) SaveAccounts(ctx context.Context, accounts []Account) error {
+	const what = "saving an account"
+	if len(accounts) == 0 {
+		return nil
 	}
-	if err := checkPolicy(a.State.Forced, "forced policy"); err != nil {
-		return err
-	}
-	created := a.CreatedAt
-	if created.IsZero() {
-		created = db.now()
+	for _, a := range accounts {
+		if err := checkPolicy(a.State.Policy, "policy"); err != nil {
+			return err
+		}
+		if err := checkPolicy(a.State.Forced, "forced policy"); err != nil {
+			return err
+		}
 	}
 	conn, wait, err := db.writer(ctx)
 	if err != nil {
-		return db.fail(err, "saving an account")
+		return db.fail(err, what)
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return db.failWait(err, what, wait)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (server_id, service_id) DO UPDATE SET
 			username = excluded.username, grp = excluded.grp,
 			warned = excluded.warned, limit_notified = excluded.limit_notified,
-			policy = excluded.policy, forced = excluded.forced, checked_at = excluded.checked_at`,
-		a.ServerID, a.ServiceID, a.Username, a.Group, a.State.Warned, a.State.LimitNotified,
-		string(a.State.Policy), string(a.State.Forced), unix(created), unix(a.CheckedAt))
-	return db.failWait(err, "saving an account", wait)
+			policy = excluded.policy, forced = excluded.forced, checked_at = excluded.checked_at`)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer stmt.Close()
+	for _, a := range accounts {
+		created := a.CreatedAt
+		if created.IsZero() {
+			created = db.now()
+		}
+		if _, err := stmt.ExecContext(ctx, a.ServerID, a.ServiceID, a.Username, a.Group, a.State.Warned, a.State.LimitNotified,
+			string(a.State.Policy), string(a.State.Forced), unix(created), unix(a.CheckedAt)); err != nil {
+			return db.failWait(err, what, wait)
+		}
+	}
+	return db.failWait(tx.Commit(), what, wait)
 }
 
 // DeleteAccount removes the account of serviceID on serverID. Its daily

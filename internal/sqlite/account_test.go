@@ -150,3 +150,31 @@ func TestLastCheck(t *testing.T) {
 		t.Fatalf("last check %v %v %v, want %v", at, ok, err, c.t)
 	}
 }
+
+// SaveAccounts records a batch in one transaction: all of it, or none of it
+// when one account is refused.
+func TestSaveAccountsAllOrNone(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	batch := make([]Account, 0, 3001)
+	for i := int64(1); i <= 3000; i++ {
+		batch = append(batch, Account{ServerID: 2, ServiceID: i, Username: "u" + time.Duration(i).String()})
+	}
+	bad := append(batch, Account{ServerID: 2, ServiceID: 9999, State: domain.AccountState{Policy: "open"}})
+	if err := db.SaveAccounts(ctx, bad); domain.ErrorCode(err) != domain.EINVALID {
+		t.Fatalf("a batch with a bad policy: %v", err)
+	}
+	if got, err := db.AccountsByServer(ctx, 2); err != nil || len(got) != 0 {
+		t.Fatalf("after a refused batch: %d accounts, %v", len(got), err)
+	}
+	if err := db.SaveAccounts(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.AccountsByServer(ctx, 2)
+	if err != nil || len(got) != 3000 {
+		t.Fatalf("after the batch: %d accounts, %v", len(got), err)
+	}
+	if err := db.SaveAccounts(ctx, nil); err != nil {
+		t.Fatalf("an empty batch: %v", err)
+	}
+}

@@ -107,8 +107,14 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 			return db.fail(err, what)
 		}
 		// Only a new sample counts towards its day, so a retry is harmless.
+		// A second collection within the same second replaces the figure:
+		// the newer measurement wins, and its day is corrected by the
+		// difference.
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err != nil {
+				return db.fail(err, what)
+			}
+			if err := replaceSample(ctx, tx, s, at); err != nil {
 				return db.fail(err, what)
 			}
 			continue
@@ -137,6 +143,29 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 		return db.fail(err, what)
 	}
 	return db.fail(tx.Commit(), what)
+}
+
+// replaceSample overwrites the sample of s.ServiceID at second at with s,
+// and moves its day's sum and last figure by the difference. The same
+// figures again change nothing.
+func replaceSample(ctx context.Context, tx *sql.Tx, s Sample, at int64) error {
+	var old int64
+	if err := tx.QueryRowContext(ctx, `SELECT bytes FROM samples WHERE at = ? AND service_id = ?`, at, s.ServiceID).Scan(&old); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE samples SET bytes = ?, objects = ?, versions = ?, source = ?
+		WHERE at = ? AND service_id = ?`, s.Bytes, s.Objects, s.Versions, s.Source, at, s.ServiceID); err != nil {
+		return err
+	}
+	if old == s.Bytes {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE usage_daily SET
+			sum_bytes = sum_bytes + ?1 - ?2,
+			max_bytes = MAX(max_bytes, ?1),
+			last_bytes = CASE WHEN last_at = ?3 THEN ?1 ELSE last_bytes END
+		WHERE service_id = ?4 AND day = ?5`, s.Bytes, old, at, s.ServiceID, dayStart(s.At).Unix())
+	return err
 }
 
 // prune deletes daily rows past each service's retention (one range on the

@@ -58,6 +58,33 @@ func TestRecordCollectionDailyAggregates(t *testing.T) {
 	}
 }
 
+// Two collections within one second: the newer figure is the one kept, and
+// the day's sum, maximum and last figure follow it.
+func TestSecondCollectionInTheSameSecondWins(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	day := c.t
+	at := day.Add(2 * time.Hour)
+	record(t, db, sample(40, day.Add(time.Hour), 10))
+	record(t, db, sample(40, at, 20))
+	record(t, db, sample(40, at, 90)) // a tenant uploaded; measured again at once
+	s, ok, err := db.Latest(ctx, 40)
+	if err != nil || !ok || !reflect.DeepEqual(s, sample(40, at, 90)) {
+		t.Fatalf("latest %+v %v %v, want the second figure", s, ok, err)
+	}
+	got, err := db.Daily(ctx, 40, day, day)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []DayUsage{{Day: day, AvgBytes: 50, MaxBytes: 90, LastBytes: 90}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("daily\n got %+v\nwant %+v", got, want)
+	}
+	record(t, db, sample(40, at, 90)) // the same figures again change nothing
+	if again, _ := db.Daily(ctx, 40, day, day); !reflect.DeepEqual(again, got) {
+		t.Fatalf("a retried run changed the day: %+v", again)
+	}
+}
+
 func TestRecordCollectionStates(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
