@@ -7,7 +7,7 @@
 #
 # Environment:
 #   FUZZ_TOTAL     seconds over all targets (default 660; at least 600 is the
-#                  reliability target, docs/reliability-fuzz.md)
+#                  reliability target, docs/reliability/fuzz.md)
 #   FUZZ_TARGETS   space-separated targets (default: all six)
 #   FUZZ_PARALLEL  fuzzing workers per target (default 1: the machine is shared)
 #   FUZZ_MINIMIZE  time to minimise each new corpus entry (default 5s; Go's

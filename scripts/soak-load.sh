@@ -3,7 +3,7 @@
 # bridge calls through the real binary for 10 minutes while the usage update
 # for 10,000 services (60 days of history each) runs in a loop. Zero errors
 # and no "database is locked" are asserted; latency percentiles per action
-# are printed at the end (docs/reliability-load.md has a recorded run).
+# are printed at the end (docs/reliability/load.md has a recorded run).
 #
 # Any PUQMINIO_LOAD_* setting already in the environment wins (see
 # tests/load/doc.go). Runs under `nice`, since it keeps both cores busy.

@@ -21,5 +21,5 @@
 //	PUQMINIO_SOAK=1 go test ./tests/e2e/      # the large run (make soak)
 //
 // The figures of a run are printed with -v and recorded in
-// docs/reliability-isolation.md.
+// docs/reliability/isolation.md.
 package e2e
