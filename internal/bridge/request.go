@@ -33,11 +33,11 @@ const MaxRequestBytes = 8 << 20
 type Request struct {
 	V       int                `json:"v"`
 	Action  string             `json:"action"`
-	Server  *Server            `json:"server"`
-	Store   *Store             `json:"store"`
-	Service *domain.ServiceRef `json:"service"`
-	Product *domain.Product    `json:"product"`
-	Params  json.RawMessage    `json:"params"`
+	Server  *Server            `json:"server,omitempty"`
+	Store   *Store             `json:"store,omitempty"`
+	Service *domain.ServiceRef `json:"service,omitempty"`
+	Product *domain.Product    `json:"product,omitempty"`
+	Params  json.RawMessage    `json:"params,omitempty"` // absent parts are left out when a Request is encoded: the bridge refuses null
 }
 
 // Server says how to reach MinIO's admin and S3 APIs.
