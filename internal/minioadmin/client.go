@@ -151,6 +151,7 @@ type request struct {
 // answer.
 func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
 	delay := c.retryBase
+	var prev error // the previous attempt's failure
 	for attempt := 1; ; attempt++ {
 		body, err := c.once(ctx, req)
 		if err == nil {
@@ -158,8 +159,13 @@ func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
 		}
 		if ctx.Err() != nil {
 			// The deadline or a cancel ended the call; make sure errors.Is
-			// sees it even when the last failure was the server's answer.
+			// sees it even when the last failure was the server's answer,
+			// and keep the earlier attempts' cause (a refused connection)
+			// when the deadline cut the last attempt short.
 			if errors.Is(err, ctx.Err()) {
+				if prev != nil && !errors.Is(prev, ctx.Err()) {
+					return nil, fmt.Errorf("%w (the attempt before: %w)", err, prev)
+				}
 				return nil, err
 			}
 			return nil, fmt.Errorf("minio admin: %s: %w: %w", req.op, ctx.Err(), err)
@@ -183,6 +189,7 @@ func (c *Client) do(ctx context.Context, req request) ([]byte, error) {
 		case <-t.C:
 		}
 		delay = min(delay*2, c.retryMax)
+		prev = err
 	}
 }
 

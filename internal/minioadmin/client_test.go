@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -318,5 +319,33 @@ func TestTLS(t *testing.T) {
 	plain, _ := New(Config{Endpoint: s.Endpoint, AccessKey: s.AccessKey, SecretKey: s.SecretKey})
 	if _, err := plain.ServerInfo(ctx); err == nil {
 		t.Fatal("plain HTTP to a TLS port succeeded")
+	}
+}
+
+// refusedThenHung refuses the first connection and hangs on the next until
+// the caller's deadline: a server that went away and half came back.
+type refusedThenHung struct{ n atomic.Int32 }
+
+func (r *refusedThenHung) RoundTrip(req *http.Request) (*http.Response, error) {
+	if r.n.Add(1) == 1 {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	}
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+// When the deadline cuts the last attempt short, the error still carries
+// what the attempt before it met, so the message can say MinIO refused.
+func TestDeadlineKeepsTheEarlierCause(t *testing.T) {
+	tr := &refusedThenHung{}
+	c, err := New(Config{Endpoint: "127.0.0.1:1", AccessKey: "a", SecretKey: "b", Transport: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err = c.ServerInfo(ctx)
+	if tr.n.Load() != 2 || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("after %d attempts: %v", tr.n.Load(), err)
 	}
 }

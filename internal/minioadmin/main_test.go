@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -16,25 +15,7 @@ import (
 // test would cost seconds each. Tests use unique names so they do not meet.
 var srv *testminio.Server
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "minioadmin-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	// Launch fails rather than skips when the binary is missing, so this
-	// package cannot pass without talking to a real MinIO.
-	srv, err = testminio.Launch(dir, testminio.Options{})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "minioadmin tests need MinIO: %v\n", err)
-		_ = os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	srv.Stop()
-	_ = os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testminio.Main(m, &srv) }
 
 // newClient returns a root client for the shared server.
 func newClient(t testing.TB) *Client {

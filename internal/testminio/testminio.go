@@ -357,3 +357,26 @@ func writeCerts(dir string) ([]byte, error) {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), nil
 }
+
+// Main runs a package's tests against one server they share: it launches
+// the server into *srv with its data in a new temporary directory, runs m,
+// stops the server, removes the directory and exits with m's status. A
+// missing MinIO binary fails the package; it never skips.
+func Main(m interface{ Run() int }, srv **Server) {
+	dir, err := os.MkdirTemp("", "puqminio-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	s, err := Launch(dir, Options{})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "these tests need MinIO: %v\n", err)
+		_ = os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	*srv = s
+	code := m.Run()
+	s.Stop()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
