@@ -19,22 +19,7 @@ import (
 // srv is the real MinIO server the package's tests share.
 var srv *testminio.Server
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "puqminio-account-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	srv, err = testminio.Launch(dir, testminio.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	srv.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testminio.Main(m, &srv) }
 
 // newManager returns a Manager on the shared server with its own store.
 func newManager(t *testing.T) *Manager {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -22,22 +21,7 @@ import (
 // srv is the real MinIO server the package's tests share.
 var srv *testminio.Server
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "puqminio-s3-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	srv, err = testminio.Launch(dir, testminio.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	srv.Stop()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testminio.Main(m, &srv) }
 
 func newClient(t *testing.T) *Client {
 	t.Helper()
