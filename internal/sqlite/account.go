@@ -93,37 +93,29 @@ func (db *DB) SaveAccounts(ctx context.Context, accounts []Account) error {
 			return err
 		}
 	}
-	conn, wait, err := db.writer(ctx)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return db.failWait(err, what, wait)
-	}
-	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (server_id, service_id) DO UPDATE SET
-			username = excluded.username, grp = excluded.grp,
-			warned = excluded.warned, limit_notified = excluded.limit_notified,
-			policy = excluded.policy, forced = excluded.forced, checked_at = excluded.checked_at`)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer stmt.Close()
-	for _, a := range accounts {
-		created := a.CreatedAt
-		if created.IsZero() {
-			created = db.now()
+	return db.inTx(ctx, what, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO accounts (`+accountColumns+`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (server_id, service_id) DO UPDATE SET
+				username = excluded.username, grp = excluded.grp,
+				warned = excluded.warned, limit_notified = excluded.limit_notified,
+				policy = excluded.policy, forced = excluded.forced, checked_at = excluded.checked_at`)
+		if err != nil {
+			return err
 		}
-		if _, err := stmt.ExecContext(ctx, a.ServerID, a.ServiceID, a.Username, a.Group, a.State.Warned, a.State.LimitNotified,
-			string(a.State.Policy), string(a.State.Forced), unix(created), unix(a.CheckedAt)); err != nil {
-			return db.failWait(err, what, wait)
+		defer stmt.Close()
+		for _, a := range accounts {
+			created := a.CreatedAt
+			if created.IsZero() {
+				created = db.now()
+			}
+			if _, err := stmt.ExecContext(ctx, a.ServerID, a.ServiceID, a.Username, a.Group, a.State.Warned, a.State.LimitNotified,
+				string(a.State.Policy), string(a.State.Forced), unix(created), unix(a.CheckedAt)); err != nil {
+				return err
+			}
 		}
-	}
-	return db.failWait(tx.Commit(), what, wait)
+		return nil
+	})
 }
 
 // DeleteAccount removes the account of serviceID on serverID. Its daily
@@ -133,29 +125,21 @@ func (db *DB) SaveAccounts(ctx context.Context, accounts []Account) error {
 // month can still be billed.
 func (db *DB) DeleteAccount(ctx context.Context, serverID, serviceID int64) error {
 	const what = "deleting an account"
-	conn, wait, err := db.writer(ctx)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return db.failWait(err, what, wait)
-	}
-	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE server_id = ? AND service_id = ?`, serverID, serviceID); err != nil {
-		return db.fail(err, what)
-	}
-	var elsewhere int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE service_id = ?`, serviceID).Scan(&elsewhere); err != nil {
-		return db.fail(err, what)
-	}
-	if elsewhere == 0 {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM usage_daily WHERE service_id = ?`, serviceID); err != nil {
-			return db.fail(err, what)
+	return db.inTx(ctx, what, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM accounts WHERE server_id = ? AND service_id = ?`, serverID, serviceID); err != nil {
+			return err
 		}
-	}
-	return db.fail(tx.Commit(), what)
+		var elsewhere int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM accounts WHERE service_id = ?`, serviceID).Scan(&elsewhere); err != nil {
+			return err
+		}
+		if elsewhere == 0 {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM usage_daily WHERE service_id = ?`, serviceID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // MarkNotified records that the shim sent a notice of kind

@@ -282,6 +282,35 @@ func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 
 func (db *DB) apply(ctx context.Context, m migration) error {
 	what := "applying migration " + m.name
+	return db.inTx(ctx, what, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
+			version    INTEGER PRIMARY KEY,
+			name       TEXT    NOT NULL,
+			applied_at INTEGER NOT NULL)`); err != nil {
+			return err
+		}
+		var done int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE version = ?`, m.version).Scan(&done); err != nil {
+			return err
+		}
+		if done > 0 {
+			return nil // another process applied it while we waited for the lock
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, db.now().Unix()); err != nil {
+			return err
+		}
+		return nil
+	})
+}
+
+// inTx runs fn in one write transaction, on a connection that waits for
+// the write lock as long as ctx allows, and commits when fn returns nil.
+// Every failure, fn's or the commit's, is reported as what failed.
+func (db *DB) inTx(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
 	conn, wait, err := db.writer(ctx)
 	if err != nil {
 		return db.fail(err, what)
@@ -292,27 +321,10 @@ func (db *DB) apply(ctx context.Context, m migration) error {
 		return db.failWait(err, what, wait)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		applied_at INTEGER NOT NULL)`); err != nil {
-		return db.fail(err, what)
+	if err := fn(tx); err != nil {
+		return db.failWait(err, what, wait)
 	}
-	var done int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM migrations WHERE version = ?`, m.version).Scan(&done); err != nil {
-		return db.fail(err, what)
-	}
-	if done > 0 {
-		return nil // another process applied it while we waited for the lock
-	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-		return db.fail(err, what)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-		m.version, m.name, db.now().Unix()); err != nil {
-		return db.fail(err, what)
-	}
-	return db.fail(tx.Commit(), what)
+	return db.failWait(tx.Commit(), what, wait)
 }
 
 // fail turns err into a domain error that names the file and says what was

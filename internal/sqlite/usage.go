@@ -59,90 +59,81 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 		}
 	}
 	now := db.now()
-	conn, wait, err := db.writer(ctx)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return db.failWait(err, what, wait)
-	}
-	defer tx.Rollback()
-
-	insSample, err := tx.PrepareContext(ctx, `INSERT INTO samples (at, service_id, bytes, objects, versions, source)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (at, service_id) DO NOTHING`)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer insSample.Close()
-	insTime, err := tx.PrepareContext(ctx, `INSERT INTO sample_times (at) VALUES (?) ON CONFLICT (at) DO NOTHING`)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer insTime.Close()
-	times := map[int64]bool{}
-	upDaily, err := tx.PrepareContext(ctx, `INSERT INTO usage_daily (service_id, day, samples, sum_bytes, max_bytes, last_bytes, last_at)
-		VALUES (?1, ?2, 1, ?3, ?3, ?3, ?4)
-		ON CONFLICT (service_id, day) DO UPDATE SET
-			samples = samples + 1,
-			sum_bytes = sum_bytes + excluded.sum_bytes,
-			max_bytes = MAX(max_bytes, excluded.max_bytes),
-			last_bytes = CASE WHEN excluded.last_at >= last_at THEN excluded.last_bytes ELSE last_bytes END,
-			last_at = MAX(last_at, excluded.last_at)`)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer upDaily.Close()
-	for _, s := range samples {
-		at := s.At.UTC().Unix()
-		if !times[at] {
-			if _, err := insTime.ExecContext(ctx, at); err != nil {
-				return db.fail(err, what)
-			}
-			times[at] = true
-		}
-		res, err := insSample.ExecContext(ctx, at, s.ServiceID, s.Bytes, s.Objects, s.Versions, s.Source)
+	return db.inTx(ctx, what, func(tx *sql.Tx) error {
+		insSample, err := tx.PrepareContext(ctx, `INSERT INTO samples (at, service_id, bytes, objects, versions, source)
+			VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (at, service_id) DO NOTHING`)
 		if err != nil {
-			return db.fail(err, what)
+			return err
 		}
-		// Only a new sample counts towards its day, so a retry is harmless.
-		// A second collection within the same second replaces the figure:
-		// the newer measurement wins, and its day is corrected by the
-		// difference.
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		defer insSample.Close()
+		insTime, err := tx.PrepareContext(ctx, `INSERT INTO sample_times (at) VALUES (?) ON CONFLICT (at) DO NOTHING`)
+		if err != nil {
+			return err
+		}
+		defer insTime.Close()
+		times := map[int64]bool{}
+		upDaily, err := tx.PrepareContext(ctx, `INSERT INTO usage_daily (service_id, day, samples, sum_bytes, max_bytes, last_bytes, last_at)
+			VALUES (?1, ?2, 1, ?3, ?3, ?3, ?4)
+			ON CONFLICT (service_id, day) DO UPDATE SET
+				samples = samples + 1,
+				sum_bytes = sum_bytes + excluded.sum_bytes,
+				max_bytes = MAX(max_bytes, excluded.max_bytes),
+				last_bytes = CASE WHEN excluded.last_at >= last_at THEN excluded.last_bytes ELSE last_bytes END,
+				last_at = MAX(last_at, excluded.last_at)`)
+		if err != nil {
+			return err
+		}
+		defer upDaily.Close()
+		for _, s := range samples {
+			at := s.At.UTC().Unix()
+			if !times[at] {
+				if _, err := insTime.ExecContext(ctx, at); err != nil {
+					return err
+				}
+				times[at] = true
+			}
+			res, err := insSample.ExecContext(ctx, at, s.ServiceID, s.Bytes, s.Objects, s.Versions, s.Source)
 			if err != nil {
-				return db.fail(err, what)
+				return err
 			}
-			if err := replaceSample(ctx, tx, s, at); err != nil {
-				return db.fail(err, what)
+			// Only a new sample counts towards its day, so a retry is harmless.
+			// A second collection within the same second replaces the figure:
+			// the newer measurement wins, and its day is corrected by the
+			// difference.
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				if err != nil {
+					return err
+				}
+				if err := replaceSample(ctx, tx, s, at); err != nil {
+					return err
+				}
+				continue
 			}
-			continue
+			if _, err := upDaily.ExecContext(ctx, s.ServiceID, dayStart(s.At).Unix(), s.Bytes, at); err != nil {
+				return err
+			}
 		}
-		if _, err := upDaily.ExecContext(ctx, s.ServiceID, dayStart(s.At).Unix(), s.Bytes, at); err != nil {
-			return db.fail(err, what)
-		}
-	}
 
-	upState, err := tx.PrepareContext(ctx, `INSERT INTO accounts (server_id, service_id, warned, limit_notified, policy, created_at, checked_at)
-		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-		ON CONFLICT (server_id, service_id) DO UPDATE SET
-			warned = excluded.warned, limit_notified = excluded.limit_notified,
-			policy = excluded.policy, checked_at = excluded.checked_at`)
-	if err != nil {
-		return db.fail(err, what)
-	}
-	defer upState.Close()
-	for id, st := range states {
-		if _, err := upState.ExecContext(ctx, serverID, id, st.Warned, st.LimitNotified, string(st.Policy), now.Unix()); err != nil {
-			return db.fail(err, what)
+		upState, err := tx.PrepareContext(ctx, `INSERT INTO accounts (server_id, service_id, warned, limit_notified, policy, created_at, checked_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+			ON CONFLICT (server_id, service_id) DO UPDATE SET
+				warned = excluded.warned, limit_notified = excluded.limit_notified,
+				policy = excluded.policy, checked_at = excluded.checked_at`)
+		if err != nil {
+			return err
 		}
-	}
+		defer upState.Close()
+		for id, st := range states {
+			if _, err := upState.ExecContext(ctx, serverID, id, st.Warned, st.LimitNotified, string(st.Policy), now.Unix()); err != nil {
+				return err
+			}
+		}
 
-	if err := db.prune(ctx, tx, now, samples, retentionDays); err != nil {
-		return db.fail(err, what)
-	}
-	return db.fail(tx.Commit(), what)
+		if err := db.prune(ctx, tx, now, samples, retentionDays); err != nil {
+			return err
+		}
+		return nil
+	})
 }
 
 // replaceSample overwrites the sample of s.ServiceID at second at with s,
