@@ -1,8 +1,6 @@
 package account
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 
 	"github.com/puqminios3/puqminio/internal/domain"
@@ -15,19 +13,7 @@ func translate(err error, doing string) error {
 	if err == nil {
 		return nil
 	}
-	var de *domain.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
-		return domain.Errorf(domain.ETLS, "%s: the server's TLS certificate is not trusted; add its CA in the server's Access Hash field", doing)
-	}
-	// The deadline first: a call cut short after MinIO answered with an
-	// error still ended because time ran out.
-	if de, ok := domain.Unanswered(err, doing); ok {
+	if de, ok := domain.FromTransport(err, doing); ok {
 		return de
 	}
 	var me *minioadmin.Error

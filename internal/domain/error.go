@@ -6,6 +6,8 @@ package domain
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -101,6 +103,29 @@ func IsRetryable(err error) bool {
 // message says that running it again is safe; whether the interrupted step
 // took effect is stated, because an admin looking at MinIO meanwhile may
 // see it half done.
+// FromTransport sorts out the failures every MinIO client shares: an error
+// that is already an *Error passes through, an untrusted certificate is
+// ETLS, and a call that got no answer is described by Unanswered. ok is
+// false for anything else, which the caller maps from its own API's codes.
+func FromTransport(err error, doing string) (out error, ok bool) {
+	var de *Error
+	if errors.As(err, &de) {
+		return err, true
+	}
+	var cv *tls.CertificateVerificationError
+	var ua x509.UnknownAuthorityError
+	var hn x509.HostnameError
+	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
+		return Errorf(ETLS, "%s: the server's TLS certificate is not trusted (%s); add its CA in the server's Access Hash field", doing, Printable(rootCause(err))), true
+	}
+	// The deadline before any answer: a call cut short after MinIO
+	// answered with an error still ended because time ran out.
+	if e, ok := Unanswered(err, doing); ok {
+		return e, true
+	}
+	return nil, false
+}
+
 func Unanswered(err error, doing string) (*Error, bool) {
 	switch {
 	case err == nil:

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -41,5 +42,22 @@ func TestUnansweredSaysWhatHappened(t *testing.T) {
 		if _, ok := Unanswered(err, "x"); ok {
 			t.Errorf("%v taken for an unanswered call", err)
 		}
+	}
+}
+
+func TestFromTransport(t *testing.T) {
+	own := Errorf(ECONFLICT, "taken")
+	if got, ok := FromTransport(fmt.Errorf("wrapped: %w", own), "x"); !ok || got.Error() != "wrapped: "+own.Error() {
+		t.Fatalf("a domain error changed: %v %v", got, ok)
+	}
+	got, ok := FromTransport(&url.Error{Op: "Get", URL: "https://h", Err: x509.UnknownAuthorityError{}}, "read user u")
+	if !ok || ErrorCode(got) != ETLS || IsRetryable(got) || !strings.HasPrefix(ErrorMessage(got), "read user u: the server's TLS certificate is not trusted") {
+		t.Fatalf("untrusted certificate: %v %v", got, ok)
+	}
+	if got, ok := FromTransport(context.DeadlineExceeded, "x"); !ok || ErrorCode(got) != ETIMEOUT {
+		t.Fatalf("deadline: %v %v", got, ok)
+	}
+	if got, ok := FromTransport(errors.New("XMinioSomething"), "x"); ok || got != nil {
+		t.Fatalf("an API error was claimed: %v", got)
 	}
 }

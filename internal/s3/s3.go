@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -221,17 +220,7 @@ func Translate(err error, doing string) error {
 	if err == nil {
 		return nil
 	}
-	var de *domain.Error
-	if errors.As(err, &de) {
-		return err
-	}
-	var cv *tls.CertificateVerificationError
-	var ua x509.UnknownAuthorityError
-	var hn x509.HostnameError
-	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
-		return domain.Errorf(domain.ETLS, "%s: the server's TLS certificate is not trusted (%s); add its CA in the server's Access Hash field", doing, domain.Printable(err.Error()))
-	}
-	if de, ok := domain.Unanswered(err, doing); ok {
+	if de, ok := domain.FromTransport(err, doing); ok {
 		return de
 	}
 	r := minio.ToErrorResponse(err)
