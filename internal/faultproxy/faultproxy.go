@@ -22,6 +22,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/puqminios3/puqminio/internal/testport"
 )
 
 // Fault is what the proxy does to a request.
@@ -84,18 +86,22 @@ type Proxy struct {
 	conns    map[net.Conn]struct{} // client and upstream connections, reset by Down and Close
 	wg       sync.WaitGroup
 	acceptWG sync.WaitGroup
+	release  func() // ends the port's reservation
 }
 
 // maxBody bounds a request or answer body the proxy holds in memory.
 const maxBody = 64 << 20
 
-// New starts a proxy to upstream (host:port) on a free local port.
+// New starts a proxy to upstream (host:port) on a free local port. The port
+// stays reserved for the proxy (internal/testport) until Close, Down
+// included: clients retrying on it while it is down must never reach a
+// proxy another test started meanwhile.
 func New(upstream string) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, release, err := testport.Listen()
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{upstream: upstream, addr: ln.Addr().String(), ln: ln,
+	p := &Proxy{upstream: upstream, addr: ln.Addr().String(), ln: ln, release: release,
 		rules: map[int]Rule{}, opRules: map[string]Rule{}, conns: map[net.Conn]struct{}{}}
 	p.acceptWG.Add(1)
 	go p.accept(ln)
@@ -168,8 +174,8 @@ func (p *Proxy) Up() error {
 	}
 	var ln net.Listener
 	var err error
-	// The port was ours a moment ago; another process taking it in
-	// between is unlikely but possible, so try for a while.
+	// The port is reserved for us, but a process outside the tests may
+	// have taken it meanwhile, so try for a while.
 	for i := 0; i < 50; i++ {
 		if ln, err = net.Listen("tcp", p.addr); err == nil {
 			break
@@ -206,6 +212,7 @@ func (p *Proxy) Close() error {
 	}
 	p.acceptWG.Wait()
 	p.wg.Wait()
+	p.release()
 	return nil
 }
 

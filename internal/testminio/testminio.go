@@ -29,6 +29,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/puqminios3/puqminio/internal/testport"
 )
 
 // Root credentials of every test server. They are test-only values.
@@ -101,7 +103,7 @@ func Launch(dir string, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := testport.Free()
 	if err != nil {
 		return nil, err
 	}
@@ -294,15 +296,6 @@ func (s *Server) WaitReady(ctx context.Context) error {
 		d = time.Until(dl)
 	}
 	return s.waitReady(d)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // writeCerts makes a CA and a server certificate for 127.0.0.1 and localhost
