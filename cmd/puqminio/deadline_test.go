@@ -86,7 +86,7 @@ func TestRPCFaultsAnswerInTimeAndConverge(t *testing.T) {
 	secrets = append(secrets, created.Password)
 	info, err := admin.UserInfo(c, "9-2")
 	if created.Username != "9-2" || created.Bucket != "9-2-data" || err != nil || !info.Enabled ||
-		info.PolicyName != "puqminio-9-2" || len(info.MemberOf) != 1 || info.MemberOf[0] != "rpc-a" {
+		len(info.Policies) != 1 || info.Policies[0] != "puqminio-9-2" || len(info.Groups) != 1 || info.Groups[0] != "rpc-a" {
 		t.Fatalf("after the re-run: %+v; user %+v %v", created, info, err)
 	}
 	svc["username"] = created.Username
@@ -122,10 +122,10 @@ func TestRPCFaultsAnswerInTimeAndConverge(t *testing.T) {
 	if _, err := admin.UserInfo(c, "9-2"); minioadmin.ErrorCodeOf(err) != minioadmin.CodeNoSuchUser {
 		t.Errorf("user 9-2 is left: %v", err)
 	}
-	if _, err := admin.InfoCannedPolicy(c, "puqminio-9-2"); minioadmin.ErrorCodeOf(err) != minioadmin.CodeNoSuchPolicy {
+	if _, ok, err := srv.CannedPolicy(c, "puqminio-9-2"); err != nil || ok {
 		t.Errorf("policy puqminio-9-2 is left: %v", err)
 	}
-	if gi, err := admin.GroupInfo(c, "rpc-a"); err == nil && len(gi.Members) != 0 {
-		t.Errorf("group rpc-a still has %v", gi.Members)
+	if members, _, err := srv.GroupMembers(c, "rpc-a"); err == nil && len(members) != 0 {
+		t.Errorf("group rpc-a still has %v", members)
 	}
 }

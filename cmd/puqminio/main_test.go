@@ -42,16 +42,18 @@ func TestHumanCommandsAgainstMinIO(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"canManageUsers": true`) {
 		t.Fatalf("server check: %d %s %s", code, out, errOut)
 	}
-	out, errOut, code = execute(t, "", env, "account", "create", "--service-id", "5", "--client-id", "4")
-	var created struct{ Username, Password string }
-	if code != 0 || json.Unmarshal([]byte(out), &created) != nil || created.Username != "4-5" {
+	product := "../../testdata/product.json"
+	out, errOut, code = execute(t, "", env, "account", "create", "--service-id", "5", "--client-id", "4", "--product", product)
+	var created struct{ Username, Password, Bucket, Group string }
+	if code != 0 || json.Unmarshal([]byte(out), &created) != nil || created.Username != "4-5" ||
+		created.Bucket != "4-5-files" || created.Group != "cli-example" {
 		t.Fatalf("account create: %d %s %s", code, out, errOut)
 	}
 	if strings.Contains(errOut, created.Password) || strings.Contains(errOut, srv.SecretKey) {
 		t.Fatal("a secret reached the log")
 	}
-	for _, sub := range []string{"suspend", "unsuspend", "info", "terminate"} {
-		if out, errOut, code := execute(t, "", env, "account", sub, "--service-id", "5", "--username", "4-5"); code != 0 {
+	for _, sub := range []string{"suspend", "unsuspend", "info", "package", "terminate"} {
+		if out, errOut, code := execute(t, "", env, "account", sub, "--service-id", "5", "--username", "4-5", "--product", product); code != 0 {
 			t.Fatalf("account %s: %d %s %s", sub, code, out, errOut)
 		}
 	}

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/puqminios3/puqminio/cmd/puqminio/wire"
 	"github.com/puqminios3/puqminio/internal/bridge"
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/sqlite"
@@ -66,19 +66,6 @@ func NewRootCmd(streams IO) *cobra.Command {
 	return root
 }
 
-// newEnv builds the handlers' environment; logs go to stderr as JSON lines.
-func newEnv(streams IO) bridge.Env {
-	level := slog.LevelInfo
-	if streams.Getenv("PUQMINIO_DEBUG") != "" {
-		level = slog.LevelDebug
-	}
-	return bridge.Env{
-		Now:    time.Now,
-		Log:    slog.New(slog.NewJSONHandler(streams.Err, &slog.HandlerOptions{Level: level})),
-		Render: newRenderer(streams),
-	}
-}
-
 func newRPCCmd(streams IO) *cobra.Command {
 	return &cobra.Command{
 		Use:   "rpc",
@@ -98,6 +85,15 @@ Exit status: 0 ok; 1 the request was refused before anything was touched;
 			return nil
 		},
 	}
+}
+
+// newEnv builds the bridge's environment with logs on stderr as JSON lines.
+func newEnv(streams IO) bridge.Env {
+	level := slog.LevelInfo
+	if streams.Getenv("PUQMINIO_DEBUG") != "" {
+		level = slog.LevelDebug
+	}
+	return wire.Env(slog.New(slog.NewJSONHandler(streams.Err, &slog.HandlerOptions{Level: level})))
 }
 
 // requestError reports a domain error from a human command and its status.

@@ -38,12 +38,12 @@ func TestLifecycleWithS3cmd(t *testing.T) {
 	user.must("mb", "s3://12-101-extra")
 	user.mustFail("mb", "s3://other-bucket")
 	info, err := m.Admin.UserInfo(c, got.Username)
-	if err != nil || !info.Enabled || !has(info.MemberOf, "gold") {
+	if err != nil || !info.Enabled || !has(info.Groups, "gold") {
 		t.Fatalf("user info %+v, %v", info, err)
 	}
 
 	// An access key of the user, to check it follows the user's status.
-	key, err := m.Admin.AddServiceAccount(c, minioadmin.AddServiceAccountReq{TargetUser: got.Username})
+	key, err := adminOf(m).AddServiceAccount(c, minioadmin.AddServiceAccountReq{TargetUser: got.Username})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,8 +83,8 @@ func TestLifecycleWithS3cmd(t *testing.T) {
 		t.Fatal(err)
 	}
 	info, _ = m.Admin.UserInfo(c, got.Username)
-	if !has(info.MemberOf, "platinum") || has(info.MemberOf, "gold") {
-		t.Fatalf("groups after change package: %v", info.MemberOf)
+	if !has(info.Groups, "platinum") || has(info.Groups, "gold") {
+		t.Fatalf("groups after change package: %v", info.Groups)
 	}
 
 	// Terminate, twice: nothing is left behind.
@@ -106,14 +106,14 @@ func assertGone(t *testing.T, m *Manager, user string) {
 	if _, err := m.Admin.UserInfo(c, user); minioadmin.ErrorCodeOf(err) != minioadmin.CodeNoSuchUser {
 		t.Errorf("user %s still exists (%v)", user, err)
 	}
-	if _, err := m.Admin.InfoCannedPolicy(c, domain.PolicyName(user)); minioadmin.ErrorCodeOf(err) != minioadmin.CodeNoSuchPolicy {
+	if _, ok, err := srv.CannedPolicy(c, domain.PolicyName(user)); err != nil || ok {
 		t.Errorf("policy of %s still exists (%v)", user, err)
 	}
 	if bs, err := m.S3.BucketsOf(c, user); err != nil || len(bs) != 0 {
 		t.Errorf("buckets of %s left: %v %v", user, bs, err)
 	}
 	for _, g := range []string{"gold", "platinum"} {
-		if gi, err := m.Admin.GroupInfo(c, g); err == nil && has(gi.Members, user) {
+		if members, _, err := srv.GroupMembers(c, g); err == nil && has(members, user) {
 			t.Errorf("%s still in group %s", user, g)
 		}
 	}
@@ -301,7 +301,7 @@ func TestUsageLimitSwitchesPolicy(t *testing.T) {
 	ten.must("put", file(t, 950<<10), "s3://"+got.Bucket+"/warn.bin")
 	update := func() UsageReport {
 		t.Helper()
-		res, err := m.UpdateUsage(c, []UsageService{{ID: 71, ClientID: 70, Username: got.Username, Product: prod}}, true)
+		res, err := m.UpdateUsage(c, []UsageService{{ID: 71, ClientID: 70, Username: got.Username, Product: prod}}, UsageOptions{Exact: true})
 		if err != nil || res.Services[0].Error != nil {
 			t.Fatalf("update: %v %+v", err, res.Services[0].Error)
 		}
@@ -337,14 +337,14 @@ func TestUsageLimitSwitchesPolicy(t *testing.T) {
 
 	// Forced states win over usage until Update Policy (auto) clears them.
 	ref := domain.ServiceRef{ID: 71, Username: got.Username}
-	if st, err := m.ApplyPolicy(c, ref, prod, "limited"); err != nil || st != domain.PolicyLimited {
+	if st, err := m.ApplyPolicy(c, ref, prod, "limited"); err != nil || st.Policy != domain.PolicyLimited {
 		t.Fatalf("force limited: %v %v", st, err)
 	}
 	ten.mustFail("put", file(t, 10), "s3://"+got.Bucket+"/forced.bin")
 	if r := update(); r.PolicyState != domain.PolicyLimited || r.Forced != domain.PolicyLimited {
 		t.Fatalf("update overrode a forced policy: %+v", r)
 	}
-	if st, err := m.ApplyPolicy(c, ref, prod, "auto"); err != nil || st != domain.PolicyStandard {
+	if st, err := m.ApplyPolicy(c, ref, prod, "auto"); err != nil || st.Policy != domain.PolicyStandard {
 		t.Fatalf("auto: %v %v", st, err)
 	}
 	ten.must("put", file(t, 10), "s3://"+got.Bucket+"/free.bin")

@@ -3,11 +3,8 @@ package account
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,7 +19,6 @@ import (
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
-	"github.com/minio/minio-go/v7/pkg/signer"
 
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/faultproxy"
@@ -140,28 +136,13 @@ func (l *faultLane) minioAs(t *testing.T, access, secret string) *minio.Client {
 	return mc
 }
 
-// adminGet sends a signed GET to the admin API (for the listings our
-// client has no call for) and decodes the JSON answer into out.
+// adminGet reads an admin listing our client has no call for and decodes
+// its JSON answer into out.
 func (l *faultLane) adminGet(t *testing.T, op string, out any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, "http://"+l.srv.Endpoint+"/minio/admin/v3/"+op, http.NoBody)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(nil)
-	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
-	req = signer.SignV4(*req, l.srv.AccessKey, l.srv.SecretKey, "", "")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("%s: HTTP %d: %s", op, resp.StatusCode, body)
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		t.Fatalf("%s: %v: %s", op, err, body)
+	status, err := l.srv.AdminGet(ctx(t), op, nil, out)
+	if err != nil || status != http.StatusOK {
+		t.Fatalf("%s: HTTP %d: %v", op, status, err)
 	}
 }
 
@@ -195,12 +176,12 @@ func (l *faultLane) state(t *testing.T) minioState {
 	l.adminGet(t, "groups", &groups)
 	st.Members = map[string][]string{}
 	for _, g := range groups {
-		gi, err := l.direct.Admin.GroupInfo(c, g)
+		members, _, err := l.srv.GroupMembers(c, g)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(gi.Members) > 0 {
-			m := append([]string(nil), gi.Members...)
+		if len(members) > 0 {
+			m := append([]string(nil), members...)
 			sort.Strings(m)
 			st.Members[g] = m
 		}
@@ -230,14 +211,14 @@ func (l *faultLane) noTrace(t *testing.T, user string, serviceID int64) problems
 	if _, err := l.direct.Admin.UserInfo(c, user); minioadmin.ErrorCodeOf(err) != minioadmin.CodeNoSuchUser {
 		p.add("user %s is left (%v)", user, err)
 	}
-	if _, err := l.direct.Admin.InfoCannedPolicy(c, domain.PolicyName(user)); minioadmin.ErrorCodeOf(err) != minioadmin.CodeNoSuchPolicy {
+	if _, ok, err := l.srv.CannedPolicy(c, domain.PolicyName(user)); err != nil || ok {
 		p.add("policy %s is left (%v)", domain.PolicyName(user), err)
 	}
 	if bs, err := l.direct.S3.BucketsOf(c, user); err != nil || len(bs) != 0 {
 		p.add("buckets of %s are left: %v %v", user, bs, err)
 	}
 	for _, g := range []string{faultProductA.Group, faultProductB.Group} {
-		if gi, err := l.direct.Admin.GroupInfo(c, g); err == nil && has(gi.Members, user) {
+		if members, _, err := l.srv.GroupMembers(c, g); err == nil && has(members, user) {
 			p.add("%s is left in group %s", user, g)
 		}
 	}
@@ -311,25 +292,25 @@ func checkAccount(t *testing.T, l *faultLane, a *faultAccount, prod domain.Produ
 	if !info.Enabled {
 		p.add("user %s is disabled", user)
 	}
-	if got := info.Policies(); len(got) != 1 || got[0] != domain.PolicyName(user) {
+	if got := info.Policies; len(got) != 1 || got[0] != domain.PolicyName(user) {
 		p.add("user %s has policies %v, want exactly %s", user, got, domain.PolicyName(user))
 	}
-	if got := info.MemberOf; len(got) != 1 || got[0] != prod.Group {
+	if got := info.Groups; len(got) != 1 || got[0] != prod.Group {
 		p.add("user %s is in groups %v, want exactly %s", user, got, prod.Group)
 	}
-	pol, err := l.direct.Admin.InfoCannedPolicy(c, domain.PolicyName(user))
-	if err != nil {
-		p.add("policy of %s: %v", user, err)
+	pol, ok, err := l.srv.CannedPolicy(c, domain.PolicyName(user))
+	if err != nil || !ok {
+		p.add("policy of %s: %v (exists %t)", user, err, ok)
 	} else {
 		norm := prod
 		if err := norm.Normalize(); err != nil {
 			t.Fatal(err)
 		}
-		want, err := domain.RenderPolicy(norm.Policy, domain.DefaultPolicy, user, "standard", false)
+		want, err := norm.PolicyDocument(domain.PolicyStandard, user)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, wantN := normalPolicy(t, pol.Policy), normalPolicy(t, want); got != wantN {
+		if got, wantN := normalPolicy(t, pol), normalPolicy(t, want); got != wantN {
 			p.add("policy of %s is %s, want %s", user, got, wantN)
 		}
 	}
@@ -470,7 +451,7 @@ var faultActions = []faultAction{
 					t.Fatal(err)
 				}
 			}
-			key, err := l.direct.Admin.AddServiceAccount(c, minioadmin.AddServiceAccountReq{TargetUser: a.username})
+			key, err := adminOf(l.direct).AddServiceAccount(c, minioadmin.AddServiceAccountReq{TargetUser: a.username})
 			if err != nil {
 				t.Fatal(err)
 			}

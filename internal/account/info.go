@@ -2,11 +2,9 @@ package account
 
 import (
 	"context"
-	"errors"
 	"sort"
 
 	"github.com/puqminios3/puqminio/internal/domain"
-	"github.com/puqminios3/puqminio/internal/minioadmin"
 )
 
 // ServerStatus is what Test Connection reports.
@@ -21,23 +19,21 @@ type ServerStatus struct {
 }
 
 // CheckServer reads the server's version, mode and drives, and whether the
-// credentials can administer users.
+// credentials can administer users: a refusal to list users says they
+// cannot, any other failure to answer is the connection's.
 func (m *Manager) CheckServer(ctx context.Context) (ServerStatus, error) {
 	si, err := m.Admin.ServerInfo(ctx)
 	if err != nil {
-		return ServerStatus{}, translate(err, "read server info")
+		return ServerStatus{}, err
 	}
 	st := ServerStatus{Version: si.Version(), Mode: si.Mode, Servers: len(si.Servers), DrivesOnline: si.DrivesOnline(), DrivesOffline: si.DrivesOffline()}
 	users, err := m.Admin.ListUsers(ctx)
-	switch {
-	case err == nil:
+	switch domain.ErrorCode(err) {
+	case "":
 		st.CanManageUsers, st.Users = true, len(users)
-	case domain.ErrorCode(translate(err, "")) == domain.EUNAUTHORIZED:
+	case domain.EUNAUTHORIZED, domain.EREMOTE:
 	default:
-		var me *minioadmin.Error
-		if !errors.As(err, &me) {
-			return st, translate(err, "list users")
-		}
+		return st, err
 	}
 	return st, nil
 }
@@ -54,11 +50,11 @@ type AccountSummary struct {
 func (m *Manager) ListAccounts(ctx context.Context) ([]AccountSummary, error) {
 	users, err := m.Admin.ListUsers(ctx)
 	if err != nil {
-		return nil, translate(err, "list users")
+		return nil, err
 	}
 	out := make([]AccountSummary, 0, len(users))
 	for name, u := range users {
-		out = append(out, AccountSummary{Username: name, Enabled: u.Enabled, Policies: splitPolicies(u.PolicyName), Groups: nonNil(u.MemberOf)})
+		out = append(out, AccountSummary{Username: name, Enabled: u.Enabled, Policies: nonNil(u.Policies), Groups: nonNil(u.Groups)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Username < out[j].Username })
 	return out, nil
@@ -78,38 +74,26 @@ type AccountDetails struct {
 // Details reads the account's user on MinIO and its stored policy state.
 func (m *Manager) Details(ctx context.Context, svc domain.ServiceRef) (AccountDetails, error) {
 	d := AccountDetails{Username: svc.Username, Groups: []string{}, Policies: []string{}}
-	if err := domain.ValidateExistingUsername(svc.Username); err != nil {
+	if err := checkService(svc); err != nil {
+		return d, err
+	}
+	st, err := m.store()
+	if err != nil {
 		return d, err
 	}
 	info, err := m.Admin.UserInfo(ctx, svc.Username)
 	if err != nil && !isNotFound(err) {
-		return d, translate(err, "read user "+svc.Username)
+		return d, err
 	}
 	if err == nil {
-		d.Exists, d.Enabled, d.Groups, d.Policies = true, info.Enabled, nonNil(info.MemberOf), splitPolicies(info.PolicyName)
+		d.Exists, d.Enabled, d.Groups, d.Policies = true, info.Enabled, nonNil(info.Groups), nonNil(info.Policies)
 	}
-	if m.Store != nil {
-		rec, err := m.record(ctx, svc)
-		if err != nil {
-			return d, err
-		}
-		d.PolicyState, d.Forced = rec.State.Policy, rec.State.Forced
+	rec, err := m.record(ctx, st, svc)
+	if err != nil {
+		return d, err
 	}
+	d.PolicyState, d.Forced = rec.State.Policy, rec.State.Forced
 	return d, nil
-}
-
-func splitPolicies(s string) []string {
-	out := []string{}
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			if i > start {
-				out = append(out, s[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
 }
 
 func nonNil(s []string) []string {

@@ -104,3 +104,7 @@ func file(t *testing.T, n int) string {
 	}
 	return p
 }
+
+// adminOf is the manager's admin client, for the calls the account package
+// does not make itself (access keys a tenant would make).
+func adminOf(m *Manager) *minioadmin.Client { return m.Admin.(*minioadmin.Client) }

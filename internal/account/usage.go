@@ -2,12 +2,12 @@ package account
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"strings"
 	"time"
 
 	"github.com/puqminios3/puqminio/internal/domain"
-	"github.com/puqminios3/puqminio/internal/s3"
-	"github.com/puqminios3/puqminio/internal/sqlite"
 )
 
 // UsageService is one service of a server-wide usage update.
@@ -17,6 +17,17 @@ type UsageService struct {
 	Username string         `json:"username"`
 	Status   string         `json:"status"`
 	Product  domain.Product `json:"product"`
+}
+
+// UsageOptions say how a usage update measures.
+type UsageOptions struct {
+	// Exact lists every object version of every service instead of
+	// reading the server's scanner figures (products may also ask for it).
+	Exact bool
+	// OnlyIfDue measures nothing unless a service is due under its
+	// product's re-check interval (the after-cron re-check); when one is,
+	// the whole server is measured, since that costs one request.
+	OnlyIfDue bool
 }
 
 // UsageReport is the verdict on one service: figures for WHMCS's
@@ -46,8 +57,9 @@ type ReportError struct {
 
 // UsageResult answers a usage update.
 type UsageResult struct {
-	LastUpdate time.Time     `json:"lastUpdate"` // how fresh MinIO's scanner figures are
+	LastUpdate time.Time     `json:"lastUpdate"` // how fresh the server's figures are
 	Source     string        `json:"source"`     // scanner or exact
+	Skipped    bool          `json:"skipped,omitempty"`
 	Services   []UsageReport `json:"services"`
 }
 
@@ -59,39 +71,71 @@ type measure struct {
 
 // UpdateUsage measures every listed service, decides warnings and policies,
 // switches the policies that must change and records all samples in one
-// transaction. In scanner mode MinIO's usage is read once for the whole
-// server; services whose product asks for exact figures (or all of them,
-// when exact is set) are measured by listing their buckets.
-func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exact bool) (UsageResult, error) {
+// transaction. In scanner mode the server's usage is read once for the
+// whole server; services whose product asks for exact figures (or all of
+// them, with opts.Exact) are measured by listing their buckets.
+//
+// A service listed twice, by id or by user name, is ambiguous (whose
+// product decides the user's policy?): its entries get an error and are
+// left alone, and the rest of the run goes on. The reports come in the
+// order of services.
+func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts UsageOptions) (UsageResult, error) {
 	now := m.now().UTC()
 	res := UsageResult{Source: domain.UsageScanner, Services: make([]UsageReport, 0, len(services))}
-	if exact {
+	if opts.Exact {
 		res.Source = domain.UsageExact
 	}
+	dups := duplicateServices(services)
 	byUser := make(map[string]int, len(services))
 	needExact := false
 	for i := range services {
 		s := &services[i]
-		services[i].Username = strings.TrimSpace(s.Username)
+		s.Username = strings.TrimSpace(s.Username)
 		r := UsageReport{ID: s.ID, Username: s.Username, Notices: []domain.Notice{}}
-		if err := s.Product.Normalize(); err != nil {
-			r.Error = reportError(err)
-		} else if err := domain.ValidateExistingUsername(s.Username); err != nil {
-			r.Error = reportError(err)
-		} else {
-			byUser[s.Username] = i
-			if exact || s.Product.UsageMode == domain.UsageExact {
-				needExact = true
+		switch {
+		case dups[i] != nil:
+			r.Error = dups[i]
+		case s.ID <= 0:
+			r.Error = &ReportError{Code: domain.EINVALID, Message: fmt.Sprintf("params.services[%d].id must be a positive whole number", i)}
+		default:
+			if err := s.Product.Normalize(); err != nil {
+				r.Error = reportError(err)
+			} else if err := domain.ValidateExistingUsername(s.Username); err != nil {
+				r.Error = reportError(err)
+			} else {
+				byUser[s.Username] = i
+				if opts.Exact || s.Product.UsageMode == domain.UsageExact {
+					needExact = true
+				}
 			}
 		}
 		res.Services = append(res.Services, r)
 	}
+	if len(byUser) == 0 {
+		// Nothing to measure: every entry was refused, so nothing is
+		// touched (a refused Recalculate leaves no database behind).
+		return res, nil
+	}
+	st, err := m.store()
+	if err != nil {
+		return res, err
+	}
+	recs, err := st.AccountsByServer(ctx, m.ServerID)
+	if err != nil {
+		return res, err
+	}
+	known := make(map[int64]domain.Account, len(recs))
+	for _, r := range recs {
+		known[r.ServiceID] = r
+	}
+	if opts.OnlyIfDue && !anyDue(services, res.Services, known, now) {
+		return UsageResult{Source: res.Source, Skipped: true, Services: []UsageReport{}}, nil
+	}
 	totals := make([]measure, len(services))
-	scanner := !exact
-	if scanner {
+	if !opts.Exact {
 		du, err := m.Admin.DataUsageInfo(ctx)
 		if err != nil {
-			return res, translate(err, "read data usage")
+			return res, err
 		}
 		res.LastUpdate = du.LastUpdate
 		for bucket, bu := range du.BucketsUsage {
@@ -111,14 +155,13 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 		seen := map[int]bool{}
 		for _, b := range all {
 			i, ok := owner(byUser, b.Name)
-			if !ok || !(exact || services[i].Product.UsageMode == domain.UsageExact) {
+			if !ok || !(opts.Exact || services[i].Product.UsageMode == domain.UsageExact) {
 				continue
 			}
 			if !seen[i] {
 				seen[i] = true
 				totals[i] = measure{}
 			}
-			b := b
 			if err := m.S3.Measure(ctx, &b); err != nil {
 				res.Services[i].Error = reportError(err)
 				continue
@@ -128,36 +171,28 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 			totals[i].versions += b.Versions
 			totals[i].buckets++
 		}
-		if exact {
+		if opts.Exact {
 			res.LastUpdate = now
 		}
 	}
-	recs, err := m.Store.AccountsByServer(ctx, m.ServerID)
-	if err != nil {
-		return res, err
-	}
-	known := make(map[int64]sqlite.Account, len(recs))
-	for _, r := range recs {
-		known[r.ServiceID] = r
-	}
 	// Services this server has not recorded yet (a first run, or after an
 	// upgrade) are recorded together, in one transaction.
-	var fresh []sqlite.Account
+	var fresh []domain.Account
 	for i := range services {
 		s := &services[i]
 		if res.Services[i].Error != nil {
 			continue
 		}
 		if rec, ok := known[s.ID]; !ok || rec.Username != s.Username {
-			rec = sqlite.Account{ServerID: m.ServerID, ServiceID: s.ID, Username: s.Username, Group: s.Product.Group, CreatedAt: now}
+			rec = domain.Account{ServerID: m.ServerID, ServiceID: s.ID, Username: s.Username, Group: s.Product.Group, CreatedAt: now}
 			known[s.ID] = rec
 			fresh = append(fresh, rec)
 		}
 	}
-	if err := m.Store.SaveAccounts(ctx, fresh); err != nil {
+	if err := st.SaveAccounts(ctx, fresh); err != nil {
 		return res, err
 	}
-	samples := make([]sqlite.Sample, 0, len(byUser))
+	samples := make([]domain.Sample, 0, len(byUser))
 	states := make(map[int64]domain.AccountState, len(byUser))
 	retention := make(map[int64]int, len(byUser))
 	for i := range services {
@@ -171,7 +206,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 		if ev.NeedsPolicyChange() {
 			// Plain calls only: attaching is an encrypted call (an Argon2id
 			// on the server each time), and create attached the policy.
-			if err := m.SetPolicyDocument(ctx, s.Username, &s.Product, ev.WantPolicy, false); err != nil {
+			if err := m.writePolicy(ctx, s.Username, &s.Product, ev.WantPolicy, false); err != nil {
 				r.Error = reportError(err)
 			} else {
 				ev.Next.Policy = ev.WantPolicy
@@ -182,32 +217,148 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, exac
 		r.Objects, r.Buckets = t.objects, t.buckets
 		r.State, r.PolicyState, r.Forced, r.Notices = ev.State, ev.Next.Policy, ev.Next.Forced, nonNilNotices(ev.Notices)
 		source := domain.UsageScanner
-		if exact || s.Product.UsageMode == domain.UsageExact {
+		if opts.Exact || s.Product.UsageMode == domain.UsageExact {
 			source = domain.UsageExact
 		}
-		samples = append(samples, sqlite.Sample{ServiceID: s.ID, At: now, Bytes: t.bytes, Objects: t.objects, Versions: t.versions, Source: source})
+		samples = append(samples, domain.Sample{ServiceID: s.ID, At: now, Bytes: t.bytes, Objects: t.objects, Versions: t.versions, Source: source})
 		states[s.ID] = ev.Next
 		retention[s.ID] = s.Product.HistoryDays
 	}
-	if err := m.Store.RecordCollection(ctx, m.ServerID, samples, states, retention); err != nil {
+	if err := st.RecordCollection(ctx, m.ServerID, samples, states, retention); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-// MeasureExact lists one account's buckets and returns them measured.
-func (m *Manager) MeasureExact(ctx context.Context, user string) ([]s3.Bucket, error) {
-	bs, err := m.S3.BucketsOf(ctx, user)
+// anyDue reports whether one of the services that passed their checks is
+// due for a measurement: never measured by this server, measured under
+// another user name, or last measured longer ago than its product's
+// re-check interval.
+func anyDue(services []UsageService, reports []UsageReport, known map[int64]domain.Account, now time.Time) bool {
+	for i, s := range services {
+		if reports[i].Error != nil {
+			continue
+		}
+		rec, ok := known[s.ID]
+		if !ok || rec.Username != s.Username || s.Product.UsageDue(rec.CheckedAt, now) {
+			return true
+		}
+	}
+	return false
+}
+
+// duplicateServices returns an error for each entry whose id, or non-empty
+// user name, another entry has too.
+func duplicateServices(services []UsageService) map[int]*ReportError {
+	ids := make(map[int64]int, len(services))
+	users := make(map[string]int, len(services))
+	for _, s := range services {
+		ids[s.ID]++
+		if u := strings.TrimSpace(s.Username); u != "" {
+			users[u]++
+		}
+	}
+	out := map[int]*ReportError{}
+	for i, s := range services {
+		if n := ids[s.ID]; n > 1 {
+			out[i] = &ReportError{Code: domain.EINVALID, Message: fmt.Sprintf("params.services lists service %d %d times; it was not measured", s.ID, n)}
+		} else if n := users[strings.TrimSpace(s.Username)]; n > 1 {
+			out[i] = &ReportError{Code: domain.ECONFLICT, Message: fmt.Sprintf("user name %q belongs to %d services in params.services; none of them was measured or had its policy changed", domain.Printable(s.Username), n)}
+		}
+	}
+	return out
+}
+
+// Recalculate measures one service exactly now (the Recalculate button),
+// records it and applies the policy its usage calls for.
+func (m *Manager) Recalculate(ctx context.Context, svc domain.ServiceRef, p domain.Product) (UsageReport, error) {
+	if err := checkService(svc); err != nil {
+		return UsageReport{}, err
+	}
+	res, err := m.UpdateUsage(ctx, []UsageService{{ID: svc.ID, ClientID: svc.ClientID, Username: svc.Username, Status: svc.Status, Product: p}}, UsageOptions{Exact: true})
+	if err != nil {
+		return UsageReport{}, err
+	}
+	r := res.Services[0]
+	if r.Error != nil {
+		return UsageReport{}, &domain.Error{Code: r.Error.Code, Message: r.Error.Message}
+	}
+	return r, nil
+}
+
+// Notified is an email the shim confirms it sent.
+type Notified struct {
+	ServiceID int64  `json:"serviceId"`
+	Kind      string `json:"kind"`
+}
+
+// MarkNotified records sent notices, so each is not due again until usage
+// re-arms it. It returns how many it recorded.
+func (m *Manager) MarkNotified(ctx context.Context, notices []Notified) (int, error) {
+	for i, n := range notices {
+		if n.ServiceID <= 0 || (n.Kind != domain.NoticeWarn && n.Kind != domain.NoticeLimit) {
+			return 0, domain.Errorf(domain.EINVALID, "params.notices[%d] needs a serviceId and kind warn or limit", i)
+		}
+	}
+	st, err := m.store()
+	if err != nil {
+		return 0, err
+	}
+	for _, n := range notices {
+		if err := st.MarkNotified(ctx, m.ServerID, n.ServiceID, n.Kind); err != nil {
+			return 0, err
+		}
+	}
+	return len(notices), nil
+}
+
+// MetricService names a tenant for usage billing.
+type MetricService struct {
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+}
+
+// TenantMetrics is one tenant's usage-billing figures, in GB (2^30 bytes).
+type TenantMetrics struct {
+	ServiceID  int64   `json:"serviceId"`
+	Username   string  `json:"username"`
+	DiskGB     float64 `json:"diskGB"`
+	MonthAvgGB float64 `json:"monthAvgGB"`
+}
+
+// Metrics reads each service's latest disk figure and its month-to-date
+// time-weighted average from the history.
+func (m *Manager) Metrics(ctx context.Context, services []MetricService) ([]TenantMetrics, error) {
+	for i, s := range services {
+		if s.ID <= 0 {
+			return nil, domain.Errorf(domain.EINVALID, "params.services[%d].id must be a positive whole number", i)
+		}
+	}
+	st, err := m.store()
 	if err != nil {
 		return nil, err
 	}
-	for i := range bs {
-		if err := m.S3.Measure(ctx, &bs[i]); err != nil {
+	out := make([]TenantMetrics, 0, len(services))
+	now := m.now()
+	for _, s := range services {
+		t := TenantMetrics{ServiceID: s.ID, Username: s.Username}
+		if last, ok, err := st.Latest(ctx, s.ID); err != nil {
+			return nil, err
+		} else if ok {
+			t.DiskGB = gb(float64(last.Bytes))
+		}
+		avg, err := st.MonthToDateAverageBytes(ctx, s.ID, now)
+		if err != nil {
 			return nil, err
 		}
+		t.MonthAvgGB = gb(avg)
+		out = append(out, t)
 	}
-	return bs, nil
+	return out, nil
 }
+
+// gb converts bytes to GB (2^30), rounded to 6 decimals.
+func gb(b float64) float64 { return math.Round(b/(1<<30)*1e6) / 1e6 }
 
 // owner finds the user whose namespace holds bucket: the bucket name itself,
 // or the part before one of its hyphens. Namespaces never overlap, so at

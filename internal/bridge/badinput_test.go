@@ -140,7 +140,7 @@ var paramFields = map[string][]fieldSpec{
 		{"params.services.0.product.unit", 's'}},
 	"usage.notified": {{"params.notices", 'l'}, {"params.notices.0", 'o'}, {"params.notices.0.serviceId", 'n'}, {"params.notices.0.kind", 's'}},
 	"usage.metrics":  {{"params.services", 'l'}, {"params.services.0", 'o'}, {"params.services.0.id", 'n'}, {"params.services.0.username", 's'}},
-	"render.client": {{"params.page", 's'}, {"params.nonce", 's'}, {"params.recalculateUrl", 's'}, {"params.csrf", 's'},
+	"render.client": {{"params.page", 's'}, {"params.recalculateUrl", 's'}, {"params.csrf", 's'},
 		{"params.statsUrl", 's'}, {"params.overviewUrl", 's'}, {"params.overridesDir", 's'}},
 }
 
@@ -187,7 +187,7 @@ func (w *world) baseRequest(action string) jobj {
 	case "usage.metrics":
 		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"username", quote(w.fixture.Username)}}}}}})
 	case "render.client", "render.admin":
-		o = append(o, jkv{"params", jobj{{"page", `"overview"`}, {"nonce", `"n"`}, {"recalculateUrl", `""`}, {"csrf", `""`},
+		o = append(o, jkv{"params", jobj{{"page", `"overview"`}, {"recalculateUrl", `""`}, {"csrf", `""`},
 			{"statsUrl", `""`}, {"overviewUrl", `""`}, {"overridesDir", `""`}}})
 	}
 	return o
@@ -290,6 +290,7 @@ type badCase struct {
 
 var (
 	allActions     []string
+	serverNeeders  []string // every action but product.defaults
 	serviceNeeders = []string{"account.create", "account.suspend", "account.unsuspend", "account.terminate", "account.password",
 		"account.package", "account.info", "policy.apply", "usage.recalculate", "render.client", "render.admin"}
 	userNeeders = []string{"account.suspend", "account.unsuspend", "account.terminate", "account.password",
@@ -303,7 +304,14 @@ var (
 		"account.password", "account.package", "account.info", "account.list", "usage.recalculate"}
 )
 
-func init() { allActions = Actions() }
+func init() {
+	allActions = Actions()
+	for _, a := range allActions {
+		if a != "product.defaults" {
+			serverNeeders = append(serverNeeders, a)
+		}
+	}
+}
 
 // policyOf returns a valid-JSON policy of about size bytes: one statement
 // repeated, every resource inside the tenant.
@@ -351,38 +359,38 @@ func badValueCases() []badCase {
 		tooLong("service.status", serviceNeeders),
 		tooLong("service.lang", serviceNeeders),
 		tooLong("action", allActions),
-		tooLong("server.endpoint", allActions),
-		tooLong("server.accessKey", allActions),
-		tooLong("server.secretKey", allActions),
-		tooLong("server.region", allActions),
+		tooLong("server.endpoint", serverNeeders),
+		tooLong("server.accessKey", serverNeeders),
+		tooLong("server.secretKey", serverNeeders),
+		tooLong("server.region", serverNeeders),
 		tooLong("store.path", storeNeeders),
 		badCase{"version 0", allActions, "v", `0`, domain.EVERSION, "version 0"},
 		badCase{"version 2", allActions, "v", `2`, domain.EVERSION, "version 2"},
 		badCase{"version -1", allActions, "v", `-1`, domain.EVERSION, "version -1"},
 		badCase{"action empty", allActions, "action", `""`, domain.EMISSING, "action"},
 		badCase{"action case", allActions, "action", `"SERVER.CHECK"`, domain.EUNKNOWN, "SERVER.CHECK"},
-		badCase{"action NUL", allActions, "action", `"server.check\u0000"`, domain.EUNKNOWN, "server.check?"},
+		badCase{"action NUL", serverNeeders, "action", `"server.check\u0000"`, domain.EUNKNOWN, "server.check?"},
 		badCase{"action RTL", allActions, "action", `"\u202eserver.check"`, domain.EUNKNOWN, "unknown action"},
-		badCase{"server missing", allActions, "server", `null`, domain.EINVALID, "server"},
-		badCase{"server.id negative", allActions, "server.id", `-1`, domain.EINVALID, "server.id"},
-		badCase{"endpoint empty", allActions, "server.endpoint", `""`, domain.EMISSING, "server.endpoint"},
-		badCase{"endpoint scheme", allActions, "server.endpoint", `"http://127.0.0.1:9000"`, domain.EINVALID, "server.endpoint"},
-		badCase{"endpoint no port", allActions, "server.endpoint", `"127.0.0.1"`, domain.EINVALID, "server.endpoint"},
-		badCase{"endpoint port 0", allActions, "server.endpoint", `"127.0.0.1:0"`, domain.EINVALID, "server.endpoint"},
-		badCase{"endpoint port 65536", allActions, "server.endpoint", `"127.0.0.1:65536"`, domain.EINVALID, "server.endpoint"},
-		badCase{"endpoint NUL", allActions, "server.endpoint", `"127.0.0.1\u0000:9000"`, domain.EINVALID, "server.endpoint"},
-		badCase{"endpoint newline", allActions, "server.endpoint", `"127.0.0.1:9000\n"`, domain.EINVALID, "server.endpoint"},
-		badCase{"endpoint no host", allActions, "server.endpoint", `":9000"`, domain.EINVALID, "server.endpoint"},
-		badCase{"accessKey empty", allActions, "server.accessKey", `""`, domain.EMISSING, "server.accessKey"},
-		badCase{"accessKey CRLF", allActions, "server.accessKey", `"admin\r\nX-Evil: 1"`, domain.EINVALID, "server.accessKey"},
-		badCase{"accessKey invalid UTF-8", allActions, "server.accessKey", "\"adm\xffin\"", domain.EINVALID, "server.accessKey"},
-		badCase{"secretKey empty", allActions, "server.secretKey", `""`, domain.EMISSING, "server.secretKey"},
-		badCase{"secretKey NUL", allActions, "server.secretKey", `"secret\u0000key"`, domain.EINVALID, "server.secretKey"},
-		badCase{"region space", allActions, "server.region", `"us east"`, domain.EINVALID, "server.region"},
-		badCase{"region RTL", allActions, "server.region", `"\u202eus"`, domain.EINVALID, "server.region"},
-		badCase{"timeout -1", allActions, "server.timeoutSeconds", `-1`, domain.EINVALID, "server.timeoutSeconds"},
-		badCase{"timeout 601", allActions, "server.timeoutSeconds", `601`, domain.EINVALID, "server.timeoutSeconds"},
-		badCase{"caPem without secure", allActions, "server.caPem", `"-----BEGIN CERTIFICATE-----"`, domain.EINVALID, "server.caPem"},
+		badCase{"server missing", serverNeeders, "server", `null`, domain.EINVALID, "server"},
+		badCase{"server.id negative", serverNeeders, "server.id", `-1`, domain.EINVALID, "server.id"},
+		badCase{"endpoint empty", serverNeeders, "server.endpoint", `""`, domain.EMISSING, "server.endpoint"},
+		badCase{"endpoint scheme", serverNeeders, "server.endpoint", `"http://127.0.0.1:9000"`, domain.EINVALID, "server.endpoint"},
+		badCase{"endpoint no port", serverNeeders, "server.endpoint", `"127.0.0.1"`, domain.EINVALID, "server.endpoint"},
+		badCase{"endpoint port 0", serverNeeders, "server.endpoint", `"127.0.0.1:0"`, domain.EINVALID, "server.endpoint"},
+		badCase{"endpoint port 65536", serverNeeders, "server.endpoint", `"127.0.0.1:65536"`, domain.EINVALID, "server.endpoint"},
+		badCase{"endpoint NUL", serverNeeders, "server.endpoint", `"127.0.0.1\u0000:9000"`, domain.EINVALID, "server.endpoint"},
+		badCase{"endpoint newline", serverNeeders, "server.endpoint", `"127.0.0.1:9000\n"`, domain.EINVALID, "server.endpoint"},
+		badCase{"endpoint no host", serverNeeders, "server.endpoint", `":9000"`, domain.EINVALID, "server.endpoint"},
+		badCase{"accessKey empty", serverNeeders, "server.accessKey", `""`, domain.EMISSING, "server.accessKey"},
+		badCase{"accessKey CRLF", serverNeeders, "server.accessKey", `"admin\r\nX-Evil: 1"`, domain.EINVALID, "server.accessKey"},
+		badCase{"accessKey invalid UTF-8", serverNeeders, "server.accessKey", "\"adm\xffin\"", domain.EINVALID, "server.accessKey"},
+		badCase{"secretKey empty", serverNeeders, "server.secretKey", `""`, domain.EMISSING, "server.secretKey"},
+		badCase{"secretKey NUL", serverNeeders, "server.secretKey", `"secret\u0000key"`, domain.EINVALID, "server.secretKey"},
+		badCase{"region space", serverNeeders, "server.region", `"us east"`, domain.EINVALID, "server.region"},
+		badCase{"region RTL", serverNeeders, "server.region", `"\u202eus"`, domain.EINVALID, "server.region"},
+		badCase{"timeout -1", serverNeeders, "server.timeoutSeconds", `-1`, domain.EINVALID, "server.timeoutSeconds"},
+		badCase{"timeout 601", serverNeeders, "server.timeoutSeconds", `601`, domain.EINVALID, "server.timeoutSeconds"},
+		badCase{"caPem without secure", serverNeeders, "server.caPem", `"-----BEGIN CERTIFICATE-----"`, domain.EINVALID, "server.caPem"},
 		badCase{"store path empty", storeNeeders, "store.path", `"  "`, domain.EMISSING, "store.path"},
 		badCase{"store path NUL", storeNeeders, "store.path", `"/tmp/a\u0000b.db"`, domain.EINVALID, "store.path"},
 		badCase{"service missing", serviceNeeders, "service", `null`, domain.EINVALID, "service"},
@@ -449,7 +457,6 @@ func badValueCases() []badCase {
 		badCase{"overridesDir NUL", []string{"render.client", "render.admin"}, "params.overridesDir", `"/tmp/a\u0000b"`, domain.EINVALID, "overrides"},
 		badCase{"overridesDir invalid UTF-8", []string{"render.client", "render.admin"}, "params.overridesDir", "\"/tmp/\xff\"", domain.EINVALID, "params.overridesDir"},
 		badCase{"services username invalid UTF-8", []string{"usage.update", "usage.metrics"}, "params.services.0.username", "\"1-\xc0\xaf\"", domain.EINVALID, "params.services.0.username"},
-		tooLong("params.nonce", []string{"render.client", "render.admin"}),
 		tooLong("params.csrf", []string{"render.client", "render.admin"}),
 		tooLong("params.services.0.username", []string{"usage.update", "usage.metrics"}),
 		tooLong("params.services.0.product.unit", []string{"usage.update"}),
@@ -548,7 +555,7 @@ func (w *world) snapshot(t *testing.T) minioState {
 	}
 	st := minioState{Users: map[string]string{}, Policies: map[string]bool{}}
 	for name, u := range users {
-		st.Users[name] = fmt.Sprintf("%t %s %v", u.Enabled, u.PolicyName, u.MemberOf)
+		st.Users[name] = fmt.Sprintf("%t %v %v", u.Enabled, u.Policies, u.Groups)
 	}
 	bs, err := w.direct.S3.ListBuckets(ctx)
 	if err != nil {
@@ -558,8 +565,11 @@ func (w *world) snapshot(t *testing.T) minioState {
 		st.Buckets = append(st.Buckets, b.Name)
 	}
 	for _, u := range append(slices.Sorted(mapsKeys(users)), "9-901", "1-901") {
-		_, err := w.direct.Admin.InfoCannedPolicy(ctx, domain.PolicyName(u))
-		st.Policies[domain.PolicyName(u)] = err == nil
+		_, ok, err := w.srv.CannedPolicy(ctx, domain.PolicyName(u))
+		if err != nil {
+			t.Fatalf("read policy of %s: %v", u, err)
+		}
+		st.Policies[domain.PolicyName(u)] = ok
 	}
 	return st
 }

@@ -227,7 +227,7 @@ func answer(b *testing.B, data []byte, want bool, result any) {
 func runInProcess(b *testing.B, req []byte, want bool, result any) {
 	b.Helper()
 	var out bytes.Buffer
-	Run(context.Background(), bytes.NewReader(req), &out, Env{Render: ViewRenderer{}})
+	Run(context.Background(), bytes.NewReader(req), &out, testEnv())
 	answer(b, out.Bytes(), want, result)
 }
 
@@ -436,7 +436,7 @@ func fillYear(b *testing.B, path string, id int64) {
 	for d := 365; d >= 1; d-- {
 		at := today.AddDate(0, 0, -d).Add(2 * time.Hour)
 		db.Now = func() time.Time { return at }
-		smp := []sqlite.Sample{{ServiceID: id, At: at, Bytes: int64(365-d+1) * 20 << 20, Objects: int64(365 - d + 1), Source: domain.UsageScanner}}
+		smp := []domain.Sample{{ServiceID: id, At: at, Bytes: int64(365-d+1) * 20 << 20, Objects: int64(365 - d + 1), Source: domain.UsageScanner}}
 		st := map[int64]domain.AccountState{id: {Policy: domain.PolicyStandard}}
 		if err := db.RecordCollection(context.Background(), 1, smp, st, map[int64]int{id: 400}); err != nil {
 			b.Fatal(err)
@@ -586,7 +586,7 @@ func BenchmarkUsageUpdate10k(b *testing.B) {
 		var ds []time.Duration
 		for b.Loop() {
 			t0 := time.Now()
-			r, err := m.UpdateUsage(ctx, slices.Clone(services), false)
+			r, err := m.UpdateUsage(ctx, slices.Clone(services), account.UsageOptions{})
 			ds = append(ds, time.Since(t0))
 			if err != nil {
 				b.Fatal(err)

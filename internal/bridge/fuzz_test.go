@@ -42,6 +42,7 @@ import (
 	"github.com/puqminios3/puqminio/internal/s3"
 	"github.com/puqminios3/puqminio/internal/sqlite"
 	"github.com/puqminios3/puqminio/internal/testminio"
+	"github.com/puqminios3/puqminio/internal/testport"
 )
 
 func TestMain(m *testing.M) {
@@ -120,10 +121,18 @@ func startWorld() (*world, error) {
 	}
 	target, _ := url.Parse("http://" + w.srv.Endpoint)
 	rp := httputil.NewSingleHostReverseProxy(target)
-	w.proxy = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+	w.proxy = httptest.NewUnstartedServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		w.rec.add(r)
 		rp.ServeHTTP(rw, r)
 	}))
+	ln, _, err := testport.Listen()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	w.proxy.Listener.Close()
+	w.proxy.Listener = ln
+	w.proxy.Start()
 	w.endpoint = strings.TrimPrefix(w.proxy.URL, "http://")
 	admin, err := minioadmin.New(minioadmin.Config{Endpoint: w.srv.Endpoint, AccessKey: w.srv.AccessKey, SecretKey: w.srv.SecretKey})
 	if err != nil {
@@ -196,19 +205,19 @@ func (w *world) cleanup(t testing.TB, action string, serviceID int64, o outcome)
 		}
 		var created domain.Created
 		if o.resp.OK && json.Unmarshal(o.resp.Result, &created) == nil && created.Group != "" {
-			_ = w.direct.Admin.UpdateGroupMembers(ctx, created.Group, nil, true)
+			_ = w.direct.Admin.RemoveGroupMembers(ctx, created.Group)
 		}
 	}
 	if action == "account.package" && o.resp.OK {
 		var res struct{ Group string }
 		if json.Unmarshal(o.resp.Result, &res) == nil && res.Group != "" {
-			_ = w.direct.Admin.UpdateGroupMembers(ctx, res.Group, []string{w.fixture.Username}, true)
-			_ = w.direct.Admin.UpdateGroupMembers(ctx, res.Group, nil, true)
+			_ = w.direct.Admin.RemoveGroupMembers(ctx, res.Group, w.fixture.Username)
+			_ = w.direct.Admin.RemoveGroupMembers(ctx, res.Group)
 		}
 		// Forget the group, so the next package does not try to leave it.
 		if rec, found, err := w.db.Account(ctx, 1, fixtureServiceID); err == nil && found && rec.Group != "" {
 			rec.Group = ""
-			_ = w.db.SaveAccount(ctx, rec)
+			_ = w.db.SaveAccounts(ctx, []domain.Account{rec})
 		}
 	}
 	if action == "account.terminate" && o.resp.OK {
@@ -270,7 +279,7 @@ func (w *world) fill(body []byte) []byte {
 func (w *world) run(ctx context.Context, body []byte) outcome {
 	w.rec.take()
 	var out bytes.Buffer
-	status := Run(ctx, bytes.NewReader(body), &out, Env{Render: ViewRenderer{}})
+	status := Run(ctx, bytes.NewReader(body), &out, testEnv())
 	o := outcome{raw: out.Bytes(), status: status, calls: w.rec.take()}
 	_ = json.Unmarshal(o.raw, &o.resp)
 	return o
@@ -432,7 +441,7 @@ func FuzzDecode(f *testing.F) {
 		if req.V != Version || req.Action == "" {
 			t.Fatalf("accepted %q", data)
 		}
-		if a, ok := actions[req.Action]; ok {
+		if _, ok := actions[req.Action]; ok {
 			// Checks before any network call must not panic either.
 			if req.Server != nil {
 				_ = req.Server.check()
@@ -440,7 +449,11 @@ func FuzzDecode(f *testing.F) {
 			if req.Store != nil {
 				_ = req.Store.check()
 			}
-			_ = checkService(req.Service, req.Action, a.username)
+			_ = checkService(req.Service, req.Action)
+			if req.Service != nil {
+				_ = domain.ValidateExistingUsername(req.Service.Username)
+				_ = domain.ValidatePassword(req.Service.Password)
+			}
 			if req.Product != nil {
 				_ = req.Product.Normalize()
 			}
@@ -604,7 +617,7 @@ func FuzzParams(f *testing.F) {
 	f.Add(uint8(2), []byte(`{"notices":[{"serviceId":1,"kind":"warn"},{"serviceId":1,"kind":"limit"}]}`))
 	f.Add(uint8(2), []byte(`{"notices":[{"serviceId":-1,"kind":"warn"}]}`))
 	f.Add(uint8(3), []byte(`{"services":[{"id":1,"username":"@USER@"},{"id":99999,"username":"\u202e"}]}`))
-	f.Add(uint8(4), []byte(`{"page":"stats","nonce":"abc","recalculateUrl":"https://x/?a=1&b=2","csrf":"t","statsUrl":"/s","overviewUrl":"/o"}`))
+	f.Add(uint8(4), []byte(`{"page":"stats","recalculateUrl":"https://x/?a=1&b=2","csrf":"t","statsUrl":"/s","overviewUrl":"/o"}`))
 	f.Add(uint8(4), []byte(`{"page":"../../etc/passwd"}`))
 	f.Add(uint8(5), []byte(`{"overridesDir":"/nonexistent\u0000dir"}`))
 	f.Add(uint8(5), []byte(`null`))

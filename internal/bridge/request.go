@@ -482,6 +482,21 @@ func (s *Server) check() error {
 	return nil
 }
 
+// RootCAs is the pool that verifies the server's certificate: the system
+// pool plus the server's own CA when it has one, and nil (the system pool)
+// otherwise.
+func (s *Server) RootCAs() *x509.CertPool {
+	if strings.TrimSpace(s.CAPem) == "" {
+		return nil
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	pool.AppendCertsFromPEM([]byte(s.CAPem))
+	return pool
+}
+
 // regionName is what MinIO accepts as a region: empty (the default) or a
 // short name such as us-east-1. It is part of every request's signature.
 var regionName = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`)
@@ -501,9 +516,9 @@ func printable(s string) bool {
 	return true
 }
 
-// checkService checks the service an action concerns. withUser: the action
-// works on the existing user service.username.
-func checkService(s *domain.ServiceRef, action string, withUser bool) error {
+// checkService checks the shape of the service an action concerns: its id
+// and client id. The user name and password rules are the account's.
+func checkService(s *domain.ServiceRef, action string) error {
 	if s == nil {
 		return domain.Errorf(domain.EMISSING, "service is required for %s", action)
 	}
@@ -515,11 +530,6 @@ func checkService(s *domain.ServiceRef, action string, withUser bool) error {
 	}
 	if s.ClientID < 0 {
 		return domain.Errorf(domain.EINVALID, "service.clientId must be a positive whole number")
-	}
-	if withUser {
-		if err := domain.ValidateExistingUsername(s.Username); err != nil {
-			return fieldError("service.username", err)
-		}
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func TestRejectedRequests(t *testing.T) {
 			store := filepath.Join(t.TempDir(), "x.db")
 			body := strings.ReplaceAll(c.body, "/tmp/x.db", store)
 			var out bytes.Buffer
-			status := Run(context.Background(), strings.NewReader(body), &out, Env{})
+			status := Run(context.Background(), strings.NewReader(body), &out, testEnv())
 			if _, err := os.Stat(store); err == nil {
 				t.Errorf("the refused request created %s", store)
 			}
@@ -75,7 +75,7 @@ func TestNoSecretInErrors(t *testing.T) {
 	const secret = "TopSecret-Value-42"
 	body := `{"v":1,"action":"account.password","server":{"endpoint":"127.0.0.1:1","accessKey":"a","secretKey":"` + secret + `","timeoutSeconds":1},"store":{"path":"` + t.TempDir() + `/u.db"},"service":{"id":1,"username":"abc","password":"` + secret + `x"}}`
 	var out bytes.Buffer
-	status := Run(context.Background(), strings.NewReader(body), &out, Env{})
+	status := Run(context.Background(), strings.NewReader(body), &out, testEnv())
 	if strings.Contains(out.String(), secret) {
 		t.Fatalf("secret echoed: %s", out.String())
 	}

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/minioadmin"
 	"github.com/puqminios3/puqminio/internal/testminio"
 )
 
@@ -22,7 +24,7 @@ func call(t *testing.T, req map[string]any) (rpcResp, int) {
 	t.Helper()
 	body, _ := json.Marshal(req)
 	var out bytes.Buffer
-	status := Run(context.Background(), bytes.NewReader(body), &out, Env{Render: ViewRenderer{}})
+	status := Run(context.Background(), bytes.NewReader(body), &out, testEnv())
 	var r rpcResp
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatalf("not JSON: %s", out.String())
@@ -75,5 +77,79 @@ func TestRPCOverTLS(t *testing.T) {
 	r, _ = call(t, map[string]any{"v": 1, "action": "account.terminate", "server": server, "store": map[string]any{"path": db}, "service": service})
 	if !r.OK {
 		t.Fatalf("terminate: %+v", r.Error)
+	}
+}
+
+// When the client area cannot read the buckets, the client reads a plain
+// sentence in their language; what went wrong, in MinIO's or our technical
+// words, is for the admin tab (and the log). Here the server's credentials
+// may list buckets but not read usage, as a misconfigured server's would.
+func TestClientPageKeepsTheServersWordsForTheAdmin(t *testing.T) {
+	w := getWorld(t)
+	ctx, cancel := w.ctx()
+	defer cancel()
+	admin := w.direct.Admin.(*minioadmin.Client)
+	user, secret := "pagereader", "pagereader-secret-1"
+	pol := []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListAllMyBuckets"],"Resource":["arn:aws:s3:::*"]}]}`)
+	if err := admin.AddCannedPolicy(ctx, "pagereader", pol); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.AddUser(ctx, user, secret, true); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = admin.RemoveUser(context.Background(), user)
+		_ = admin.RemoveCannedPolicy(context.Background(), "pagereader")
+	})
+	if err := admin.AttachPolicy(ctx, user, "pagereader"); err != nil {
+		t.Fatal(err)
+	}
+	server := map[string]any{"id": 1, "endpoint": w.srv.Endpoint, "accessKey": user, "secretKey": secret}
+	store := map[string]any{"path": filepath.Join(t.TempDir(), "usage.db")}
+	service := map[string]any{"id": w.fixture.ID, "clientId": 1, "username": w.fixture.Username, "lang": "english"}
+	product := map[string]any{"unit": "GB", "diskSpace": 1}
+
+	r, _ := call(t, map[string]any{"v": 1, "action": "render.client", "server": server, "store": store, "service": service, "product": product})
+	var page struct{ HTML string }
+	_ = json.Unmarshal(r.Result, &page)
+	if !r.OK || !strings.Contains(page.HTML, "The storage service could not be reached") {
+		t.Fatalf("render.client: %+v %.300s", r.Error, page.HTML)
+	}
+	for _, detail := range []string{"credentials", "AccessDenied", "data usage", "MinIO"} {
+		if strings.Contains(page.HTML, detail) {
+			t.Errorf("the client page shows the failure's detail %q", detail)
+		}
+	}
+	r, _ = call(t, map[string]any{"v": 1, "action": "render.admin", "server": server, "store": store, "service": service, "product": product})
+	_ = json.Unmarshal(r.Result, &page)
+	if !r.OK || !strings.Contains(page.HTML, "refused the admin credentials") {
+		t.Fatalf("render.admin does not show the detail: %+v %.2000s", r.Error, page.HTML)
+	}
+}
+
+// An admin's language override with a typo leaves the override out; it
+// does not cost every client the page. The admin tab says why.
+func TestBrokenOverridesDoNotBlankTheClientArea(t *testing.T) {
+	w := getWorld(t)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "english.json"), []byte(`{"strings": {"recalculat": "Count again"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	server := map[string]any{"id": 1, "endpoint": w.srv.Endpoint, "accessKey": w.srv.AccessKey, "secretKey": w.srv.SecretKey}
+	store := map[string]any{"path": filepath.Join(t.TempDir(), "usage.db")}
+	service := map[string]any{"id": w.fixture.ID, "clientId": 1, "username": w.fixture.Username, "lang": "english"}
+	product := map[string]any{"unit": "GB", "diskSpace": 1}
+	params := map[string]any{"overridesDir": dir}
+
+	r, _ := call(t, map[string]any{"v": 1, "action": "render.client", "server": server, "store": store, "service": service, "product": product, "params": params})
+	var page struct{ HTML string }
+	_ = json.Unmarshal(r.Result, &page)
+	if !r.OK || !strings.Contains(page.HTML, w.fixture.Username) {
+		t.Fatalf("render.client with a broken override: %+v %.300s", r.Error, page.HTML)
+	}
+	r, _ = call(t, map[string]any{"v": 1, "action": "render.admin", "server": server, "store": store, "service": service, "product": product, "params": params})
+	_ = json.Unmarshal(r.Result, &page)
+	if !r.OK || !strings.Contains(page.HTML, "language overrides") || !strings.Contains(page.HTML, "recalculat") {
+		t.Fatalf("render.admin does not say why the override was left out: %+v", r.Error)
 	}
 }

@@ -47,11 +47,27 @@ type Error struct {
 	Code      string
 	Message   string
 	Retryable bool
+
+	// cause is the failure this error describes (an adapter's own error
+	// type, a network error), for errors.Is and errors.As and the
+	// operator's log; it is never shown to users.
+	cause error
 }
 
 // Error implements the error interface.
 func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.Code, e.Message)
+}
+
+// Unwrap returns the failure e describes, if it was given one.
+func (e *Error) Unwrap() error { return e.cause }
+
+// WithCause returns a copy of e that wraps cause, so callers can still ask
+// errors.Is and errors.As about the original failure.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.cause = cause
+	return &c
 }
 
 // Errorf returns a non-retryable *Error with a formatted message.
@@ -90,19 +106,25 @@ func ErrorMessage(err error) string {
 	return "internal error; see the puqminio log for details"
 }
 
+// Field puts the field path in front of a domain error's message unless the
+// message names it already, so that every refusal says which field of the
+// request is wrong. Other errors and nil pass through.
+func Field(path string, err error) error {
+	var de *Error
+	if !errors.As(err, &de) || strings.Contains(de.Message, path) {
+		return err
+	}
+	out := *de
+	out.Message = path + ": " + de.Message
+	return &out
+}
+
 // IsRetryable reports whether err is an *Error marked retryable.
 func IsRetryable(err error) bool {
 	var e *Error
 	return errors.As(err, &e) && e.Retryable
 }
 
-// Unanswered turns a call that got no answer from MinIO (the deadline
-// passed, the connection was refused or dropped, the host is unreachable)
-// into a retryable *Error saying what happened while doing, and returns
-// false for any other error. Every account action is idempotent, so each
-// message says that running it again is safe; whether the interrupted step
-// took effect is stated, because an admin looking at MinIO meanwhile may
-// see it half done.
 // FromTransport sorts out the failures every MinIO client shares: an error
 // that is already an *Error passes through, an untrusted certificate is
 // ETLS, and a call that got no answer is described by Unanswered. ok is
@@ -116,16 +138,23 @@ func FromTransport(err error, doing string) (out error, ok bool) {
 	var ua x509.UnknownAuthorityError
 	var hn x509.HostnameError
 	if errors.As(err, &cv) || errors.As(err, &ua) || errors.As(err, &hn) {
-		return Errorf(ETLS, "%s: the server's TLS certificate is not trusted (%s); add its CA in the server's Access Hash field", doing, Printable(rootCause(err))), true
+		return Errorf(ETLS, "%s: the server's TLS certificate is not trusted (%s); add its CA in the server's Access Hash field", doing, Printable(rootCause(err))).WithCause(err), true
 	}
 	// The deadline before any answer: a call cut short after MinIO
 	// answered with an error still ended because time ran out.
 	if e, ok := Unanswered(err, doing); ok {
-		return e, true
+		return e.WithCause(err), true
 	}
 	return nil, false
 }
 
+// Unanswered turns a call that got no answer from MinIO (the deadline
+// passed, the connection was refused or dropped, the host is unreachable)
+// into a retryable *Error saying what happened while doing, and returns
+// false for any other error. Every account action is idempotent, so each
+// message says that running it again is safe; whether the interrupted step
+// took effect is stated, because an admin looking at MinIO meanwhile may
+// see it half done.
 func Unanswered(err error, doing string) (*Error, bool) {
 	switch {
 	case err == nil:

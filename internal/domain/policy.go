@@ -76,58 +76,76 @@ type policyStatement struct {
 	NotResource json.RawMessage `json:"NotResource"`
 }
 
-// RenderPolicy replaces the placeholder in raw (or in def when raw is blank)
-// with user, checks the result and returns it compacted. Unless
-// allowForeign is set, every Allow statement must name resources inside the
-// user's namespace only; the error names the first statement that does not.
-// which is "standard" or "limit", for messages.
-func RenderPolicy(raw, def, user, which string, allowForeign bool) ([]byte, error) {
+// Which names one of a product's two policies in messages.
+const (
+	whichStandard = "standard"
+	whichLimit    = "limit"
+)
+
+// CheckPolicyTemplate checks a raw policy (def when raw is blank) as a
+// template, for every user it may be rendered for: valid JSON with a
+// Version and statements, each Allow or Deny, and, unless allowForeign is
+// set, every Allow statement naming resources inside the tenant's namespace
+// only ("arn:aws:s3:::<USER_ID>", "arn:aws:s3:::<USER_ID>/…" and
+// "arn:aws:s3:::<USER_ID>-…"), written with the placeholder. The error
+// names the first statement that does not. which is "standard" or "limit",
+// for messages.
+func CheckPolicyTemplate(raw, def, which string, allowForeign bool) error {
 	if strings.TrimSpace(raw) == "" {
 		raw = def
 	}
-	doc := strings.ReplaceAll(raw, UserPlaceholder, user)
 	var p policyDoc
-	dec := json.NewDecoder(strings.NewReader(doc))
+	dec := json.NewDecoder(strings.NewReader(raw))
 	if err := dec.Decode(&p); err != nil {
-		return nil, Errorf(EINVALIDPOL, "the %s policy is not valid JSON: %s", which, Printable(err.Error()))
+		return Errorf(EINVALIDPOL, "the %s policy is not valid JSON: %s", which, Printable(err.Error()))
 	}
 	if dec.More() {
-		return nil, Errorf(EINVALIDPOL, "the %s policy has text after its JSON object", which)
+		return Errorf(EINVALIDPOL, "the %s policy has text after its JSON object", which)
 	}
 	if p.Version == "" {
-		return nil, Errorf(EINVALIDPOL, "the %s policy needs a \"Version\", such as \"2012-10-17\"", which)
+		return Errorf(EINVALIDPOL, "the %s policy needs a \"Version\", such as \"2012-10-17\"", which)
 	}
 	if len(p.Statement) == 0 {
-		return nil, Errorf(EINVALIDPOL, "the %s policy has no \"Statement\"", which)
+		return Errorf(EINVALIDPOL, "the %s policy has no \"Statement\"", which)
 	}
 	for i, rawSt := range p.Statement {
 		var st policyStatement
 		if err := json.Unmarshal(rawSt, &st); err != nil {
-			return nil, Errorf(EINVALIDPOL, "statement %d of the %s policy is not a JSON object", i+1, which)
+			return Errorf(EINVALIDPOL, "statement %d of the %s policy is not a JSON object", i+1, which)
 		}
 		if st.Effect != "Allow" && st.Effect != "Deny" {
-			return nil, Errorf(EINVALIDPOL, "statement %d of the %s policy needs \"Effect\": \"Allow\" or \"Deny\"", i+1, which)
+			return Errorf(EINVALIDPOL, "statement %d of the %s policy needs \"Effect\": \"Allow\" or \"Deny\"", i+1, which)
 		}
 		if st.Effect == "Deny" || allowForeign {
 			continue
 		}
 		label := statementLabel(i, st.Sid)
 		if len(st.NotResource) > 0 {
-			return nil, Errorf(EINVALIDPOL, "%s of the %s policy allows by NotResource, which reaches other tenants' buckets", label, which)
+			return Errorf(EINVALIDPOL, "%s of the %s policy allows by NotResource, which reaches other tenants' buckets", label, which)
 		}
 		res, err := stringOrList(st.Resource)
 		if err != nil || len(res) == 0 {
-			return nil, Errorf(EINVALIDPOL, "%s of the %s policy allows without a Resource list, which reaches the whole server", label, which)
+			return Errorf(EINVALIDPOL, "%s of the %s policy allows without a Resource list, which reaches the whole server", label, which)
 		}
 		for _, r := range res {
-			if !resourceInNamespace(r, user) {
-				return nil, Errorf(EINVALIDPOL, "%s of the %s policy allows %q, outside the tenant's buckets %q and %q (use \"arn:aws:s3:::%s\", \"arn:aws:s3:::%s/*\" and \"arn:aws:s3:::%s-*\")",
-					label, which, Printable(r), user, user+"-*", UserPlaceholder, UserPlaceholder, UserPlaceholder)
+			if !resourceInNamespace(r, UserPlaceholder) {
+				return Errorf(EINVALIDPOL, "%s of the %s policy allows %q, outside the tenant's buckets (use \"arn:aws:s3:::%s\", \"arn:aws:s3:::%s/*\" and \"arn:aws:s3:::%s-*\")",
+					label, which, Printable(r), UserPlaceholder, UserPlaceholder, UserPlaceholder)
 			}
 		}
 	}
+	return nil
+}
+
+// renderPolicy replaces the placeholder in a template that
+// CheckPolicyTemplate accepted with user and returns the document
+// compacted. A long user name can push it past MinIO's size limit.
+func renderPolicy(raw, def, user, which string) ([]byte, error) {
+	if strings.TrimSpace(raw) == "" {
+		raw = def
+	}
 	var out bytes.Buffer
-	if err := json.Compact(&out, []byte(doc)); err != nil {
+	if err := json.Compact(&out, []byte(strings.ReplaceAll(raw, UserPlaceholder, user))); err != nil {
 		return nil, Errorf(EINVALIDPOL, "the %s policy is not valid JSON", which)
 	}
 	if out.Len() > MaxPolicyBytes {
@@ -160,7 +178,7 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 
 // resourceInNamespace reports whether an S3 ARN names only buckets in user's
 // namespace (user, user/…, user-…). A wildcard may appear only after that
-// prefix.
+// prefix. user is the placeholder when a template is checked.
 func resourceInNamespace(arn, user string) bool {
 	const p = "arn:aws:s3:::"
 	if !strings.HasPrefix(arn, p) {

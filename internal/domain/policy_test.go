@@ -1,9 +1,7 @@
 package domain
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 )
@@ -12,8 +10,12 @@ import (
 const referencePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::<USER_ID>*"]}]}`
 
 func TestRenderPolicyDefaults(t *testing.T) {
-	for _, def := range []string{DefaultPolicy, DefaultLimitPolicy} {
-		out, err := RenderPolicy("", def, "12-3", "standard", false)
+	p := &Product{}
+	if err := p.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	for _, state := range []PolicyState{PolicyStandard, PolicyLimited} {
+		out, err := p.PolicyDocument(state, "12-3")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -26,12 +28,14 @@ func TestRenderPolicyDefaults(t *testing.T) {
 	}
 }
 
+// The policies are checked as templates, for every user they may be
+// rendered for: the message names the resource as the admin wrote it.
 func TestRenderPolicyRefusesForeignResources(t *testing.T) {
-	_, err := RenderPolicy(referencePolicy, DefaultPolicy, "12-3", "standard", false)
-	if ErrorCode(err) != EINVALIDPOL || !strings.Contains(ErrorMessage(err), "statement 1") || !strings.Contains(ErrorMessage(err), "12-3*") {
+	err := CheckPolicyTemplate(referencePolicy, DefaultPolicy, "standard", false)
+	if ErrorCode(err) != EINVALIDPOL || !strings.Contains(ErrorMessage(err), "statement 1") || !strings.Contains(ErrorMessage(err), "<USER_ID>*") {
 		t.Fatalf("reference policy: %v", err)
 	}
-	if _, err := RenderPolicy(referencePolicy, DefaultPolicy, "12-3", "standard", true); err != nil {
+	if err := CheckPolicyTemplate(referencePolicy, DefaultPolicy, "standard", true); err != nil {
 		t.Errorf("explicitly allowed foreign policy refused: %v", err)
 	}
 	cases := map[string]string{
@@ -44,40 +48,31 @@ func TestRenderPolicyRefusesForeignResources(t *testing.T) {
 		"trailing":     `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::<USER_ID>"]}]} {}`,
 		"bad effect":   `{"Version":"2012-10-17","Statement":[{"Effect":"allow","Action":["s3:*"],"Resource":["arn:aws:s3:::<USER_ID>"]}]}`,
 		"no statement": `{"Version":"2012-10-17","Statement":[]}`,
+		// A name written out rather than the placeholder reaches that one
+		// tenant's buckets from every other tenant's policy.
+		"literal name": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::12-3/*"]}]}`,
 	}
 	for name, raw := range cases {
-		_, err := RenderPolicy(raw, DefaultPolicy, "12-3", "standard", false)
+		err := CheckPolicyTemplate(raw, DefaultPolicy, "standard", false)
 		if ErrorCode(err) != EINVALIDPOL {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}
-	_, err = RenderPolicy(cases["second stmt"], DefaultPolicy, "12-3", "standard", false)
+	err = CheckPolicyTemplate(cases["second stmt"], DefaultPolicy, "standard", false)
 	if !strings.Contains(ErrorMessage(err), "statement 2 (Other)") {
 		t.Errorf("message does not name the statement: %v", err)
 	}
 	deny := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:*"],"Resource":["arn:aws:s3:::<USER_ID>-*"]},{"Effect":"Deny","Action":["s3:*"],"Resource":["arn:aws:s3:::*"]}]}`
-	if _, err := RenderPolicy(deny, DefaultPolicy, "12-3", "standard", false); err != nil {
+	if err := CheckPolicyTemplate(deny, DefaultPolicy, "standard", false); err != nil {
 		t.Errorf("a Deny reaching anywhere is harmless: %v", err)
 	}
-}
-
-// The PHP module shows the default policies in the product's textareas; they
-// must stay the same documents as ours.
-func TestPHPDefaultPoliciesMatch(t *testing.T) {
-	src, err := os.ReadFile("../../whmcs/modules/servers/puqMinIOS3/lib/ProductSettings.php")
-	if err != nil {
-		t.Fatal(err)
+	// Normalize refuses them naming the field.
+	bad := &Product{Policy: referencePolicy}
+	if err := bad.Normalize(); ErrorCode(err) != EINVALIDPOL || !strings.HasPrefix(ErrorMessage(err), "product.policy: ") {
+		t.Errorf("Normalize of a foreign policy: %v", err)
 	}
-	for name, want := range map[string]string{"DEFAULT_POLICY": DefaultPolicy, "DEFAULT_LIMIT_POLICY": DefaultLimitPolicy} {
-		start := strings.Index(string(src), "const "+name+" = <<<'JSON'\n")
-		if start < 0 {
-			t.Fatalf("%s not found in ProductSettings.php", name)
-		}
-		body := string(src)[start+len("const "+name+" = <<<'JSON'\n"):]
-		body = body[:strings.Index(body, "\nJSON;")]
-		var a, b bytes.Buffer
-		if json.Compact(&a, []byte(body)) != nil || json.Compact(&b, []byte(want)) != nil || a.String() != b.String() {
-			t.Errorf("PHP %s differs from Go's:\n%s\n%s", name, a.String(), b.String())
-		}
+	bad = &Product{LimitPolicy: cases["broken"]}
+	if err := bad.Normalize(); ErrorCode(err) != EINVALIDPOL || !strings.HasPrefix(ErrorMessage(err), "product.limitPolicy: ") {
+		t.Errorf("Normalize of a broken limit policy: %v", err)
 	}
 }

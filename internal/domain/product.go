@@ -3,6 +3,7 @@ package domain
 import (
 	"math"
 	"net/url"
+	"sort"
 	"strings"
 )
 
@@ -54,6 +55,7 @@ type Product struct {
 
 // Defaults.
 const (
+	DefaultUnit          = "GB"
 	DefaultUsernameRule  = "{client_id}-{service_id}"
 	DefaultPasswordRule  = "12:123456789QAZWSXEDCRFVTGBYHNUJMIKqazwsxedcrfvtgbyhnujmikolp"
 	DefaultWarnPercent   = 90
@@ -64,13 +66,14 @@ const (
 	MaxPolicyBytes       = 20 << 10 // MinIO refuses canned policies over 20 KiB
 )
 
-// Normalize fills defaults in and checks every setting, returning an
-// EINVALID error that names the first bad one. It does not look at the
-// policies beyond their size; RenderPolicy checks them per user.
+// Normalize fills defaults in and checks every setting, the two policy
+// templates included, returning an error that names the first bad one.
+// Every action checks its product with it once, before anything is
+// touched; what it accepted then renders for any valid user name.
 func (p *Product) Normalize() error {
 	p.Unit = strings.ToUpper(strings.TrimSpace(p.Unit))
 	if p.Unit == "" {
-		p.Unit = "GB"
+		p.Unit = DefaultUnit
 	}
 	if _, ok := unitBytes[p.Unit]; !ok {
 		return Errorf(EINVALID, "product.unit must be MB, GB, TB or PB, not %q", Printable(p.Unit))
@@ -144,7 +147,52 @@ func (p *Product) Normalize() error {
 	if len(p.LimitPolicy) > MaxPolicyBytes {
 		return Errorf(EINVALIDPOL, "product.limitPolicy is larger than MinIO's 20 KiB limit")
 	}
+	if err := CheckPolicyTemplate(p.Policy, DefaultPolicy, whichStandard, p.AllowForeignResources); err != nil {
+		return Field("product.policy", err)
+	}
+	if err := CheckPolicyTemplate(p.LimitPolicy, DefaultLimitPolicy, whichLimit, p.AllowForeignResources); err != nil {
+		return Field("product.limitPolicy", err)
+	}
 	return nil
+}
+
+// PolicyDocument renders the product's standard or limit policy for user,
+// as the user's own canned policy holds it. p must be normalized.
+func (p *Product) PolicyDocument(state PolicyState, user string) ([]byte, error) {
+	if state == PolicyLimited {
+		doc, err := renderPolicy(p.LimitPolicy, DefaultLimitPolicy, user, whichLimit)
+		return doc, Field("product.limitPolicy", err)
+	}
+	doc, err := renderPolicy(p.Policy, DefaultPolicy, user, whichStandard)
+	return doc, Field("product.policy", err)
+}
+
+// Units lists the units a product's disk space may be given in, smallest
+// first.
+func Units() []string {
+	out := make([]string, 0, len(unitBytes))
+	for u := range unitBytes {
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return unitBytes[out[i]] < unitBytes[out[j]] })
+	return out
+}
+
+// UnitSize returns the bytes in one unit, and false for an unknown unit.
+func UnitSize(unit string) (int64, bool) {
+	b, ok := unitBytes[strings.ToUpper(strings.TrimSpace(unit))]
+	return b, ok
+}
+
+// DefaultProduct is a product with every setting at its default, the
+// policies written out: what the module's settings page offers.
+func DefaultProduct() Product {
+	var p Product
+	if err := p.Normalize(); err != nil {
+		panic("domain: the default product does not pass its own checks: " + err.Error())
+	}
+	p.Policy, p.LimitPolicy = DefaultPolicy, DefaultLimitPolicy
+	return p
 }
 
 // UnitBytes returns the number of bytes in one product unit.

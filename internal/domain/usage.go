@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strconv"
+	"time"
 )
 
 // PolicyState names which of a product's two policies a user holds.
@@ -201,4 +202,29 @@ func ToMB(bytes int64) int64 {
 		mb++
 	}
 	return mb
+}
+
+// ParsePolicyMode reads what an admin asks of an account's policy: "auto"
+// (or "") lets usage decide again, and "standard" or "limited" forces that
+// policy until the next "auto". It returns the forced policy, "" for auto.
+func ParsePolicyMode(mode string) (PolicyState, error) {
+	switch mode {
+	case "", "auto":
+		return "", nil
+	case string(PolicyStandard), string(PolicyLimited):
+		return PolicyState(mode), nil
+	}
+	return "", Errorf(EINVALID, "params.mode must be auto, standard or limited, not %q", Printable(mode))
+}
+
+// UsageDue reports whether a service last measured at checkedAt (zero:
+// never) is due for a measurement at now under its product's re-check
+// interval. It is our own time of the run that counts, not the age of the
+// server's figures: a scanner that lags would otherwise make every check
+// measure again.
+func (p *Product) UsageDue(checkedAt, now time.Time) bool {
+	if checkedAt.IsZero() {
+		return true
+	}
+	return now.Sub(checkedAt) >= time.Duration(p.CheckIntervalMinutes)*time.Minute
 }

@@ -4,10 +4,12 @@
 // written from the wire protocol alone over Apache-2.0 and BSD/MIT parts
 // (minio-go's SigV4 signer, sio-go, x/crypto).
 //
-// One Client method is one admin call. Every answer MinIO gives as an error
-// becomes an *Error carrying MinIO's code; TLS failures become a *TLSError;
-// network failures and deadlines are returned wrapped, so errors.Is works
-// with context.DeadlineExceeded and the syscall errors.
+// One Client method is one admin call, and every method returns its
+// failures as domain errors (internal/domain) saying what was being done.
+// Each wraps the original failure, so callers and tests can still reach
+// MinIO's code with ErrorCodeOf or errors.As (an *Error), a TLS failure
+// (*TLSError) and network failures and deadlines (errors.Is with
+// context.DeadlineExceeded and the syscall errors).
 //
 // Cost of encrypted calls: MinIO encrypts password-bearing bodies with a key
 // derived by Argon2id (64 MiB, tens of milliseconds) from the admin secret

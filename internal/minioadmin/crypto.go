@@ -128,19 +128,7 @@ func (k *envelopeKey) seal(data []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// EncryptData seals data the way MinIO expects an encrypted admin request
-// body, keyed by secret (the signing credential's secret key). It uses a
-// fresh salt, so every call pays one Argon2id derivation (64 MiB, tens of
-// milliseconds); the Client instead caches one derived key (see Client).
-func EncryptData(secret string, data []byte) ([]byte, error) {
-	k, err := newEnvelopeKey(secret, preferredAlgorithm())
-	if err != nil {
-		return nil, err
-	}
-	return k.seal(data)
-}
-
-// DecryptData opens an envelope sealed by MinIO or by EncryptData, for any
+// DecryptData opens an envelope sealed by MinIO or by a Client, for any
 // of the three algorithm ids. Each call derives the key from the envelope's
 // own salt, so it pays one Argon2id (or PBKDF2) derivation.
 func DecryptData(secret string, data []byte) ([]byte, error) {

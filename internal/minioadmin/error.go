@@ -9,24 +9,26 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
-// MinIO error codes callers act on. The list is not exhaustive: any code the
-// server sends ends up in Error.Code.
+// MinIO error codes the client acts on. Any code the server sends ends up
+// in Error.Code; translate sorts them into domain errors.
 const (
 	CodeNoSuchUser            = "XMinioAdminNoSuchUser"                 // 404: the user does not exist
 	CodeNoSuchGroup           = "XMinioAdminNoSuchGroup"                // 404: the group does not exist
 	CodeNoSuchPolicy          = "XMinioAdminNoSuchPolicy"               // 404: the canned policy does not exist
-	CodePolicyAlreadyApplied  = "XMinioAdminPolicyChangeAlreadyApplied" // 400: attach/detach would change nothing
-	CodeGroupNotEmpty         = "XMinioAdminGroupNotEmpty"              // 400: a group with members cannot be removed
-	CodePolicyInUse           = "XMinioIAMPolicyInUse"                  // 400: the policy is still attached
-	CodeBadJSON               = "XMinioAdminConfigBadJSON"              // 400: bad body, also a body that failed to decrypt
+	CodeNoSuchServiceAccount  = "XMinioAdminNoSuchServiceAccount"       // 404: the access key does not exist
+	CodePolicyAlreadyApplied  = "XMinioAdminPolicyChangeAlreadyApplied" // 400: attach would change nothing
 	CodeInvalidCredentials    = "XMinioInvalidIAMCredentials"           // 400/404: bad keys; also "no such service account"
+	CodeActionNotAllowed      = "XMinioIAMActionNotAllowed"             // 403: the name belongs to another kind of identity
 	CodeAccessDenied          = "AccessDenied"                          // 403: the signing credential lacks the right
+	CodeXMinioAccessDenied    = "XMinioAccessDenied"                    // 403: the same, from admin handlers
 	CodeInvalidAccessKeyID    = "InvalidAccessKeyId"                    // 403: the signing access key is unknown
 	CodeSignatureDoesNotMatch = "SignatureDoesNotMatch"                 // 403: wrong secret key (or clock skew)
+	CodeTimeTooSkewed         = "RequestTimeTooSkewed"                  // 403: the clocks differ by over 15 minutes
 	CodeServerNotInitialized  = "XMinioServerNotInitialized"            // 503: still starting; retried
-	CodeVersionMismatch       = "XMinioAdminVersionMismatch"            // 426: the server lacks this route
 )
 
 // Error is what every failure MinIO reports becomes: the HTTP status and
@@ -143,4 +145,43 @@ func isTLSFailure(err error) bool {
 	)
 	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
 		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
+// translate turns a failure of one admin call into a domain error saying
+// what was being done, with the original failure as its cause (so
+// ErrorCodeOf and errors.As still see MinIO's code). Every exported method
+// returns its errors through it.
+func translate(err error, doing string) error {
+	if err == nil {
+		return nil
+	}
+	if de, ok := domain.FromTransport(err, doing); ok {
+		return de
+	}
+	var me *Error
+	if !errors.As(err, &me) {
+		// A bad answer body or an encryption failure: no retry fixes it,
+		// and its text may quote what MinIO sent.
+		return domain.Errorf(domain.EREMOTE, "%s: MinIO's answer could not be read", doing).WithCause(err)
+	}
+	var out *domain.Error
+	switch me.Code {
+	case CodeNoSuchUser, CodeNoSuchGroup, CodeNoSuchPolicy, CodeNoSuchServiceAccount:
+		out = domain.Errorf(domain.ENOTFOUND, "%s: %s", doing, domain.Printable(me.Message))
+	case CodeActionNotAllowed:
+		out = domain.Errorf(domain.ECONFLICT, "%s: MinIO refused it for this name (%s): the name belongs to an access key or another kind of identity, not to a user", doing, domain.Printable(me.Message))
+	case CodeInvalidCredentials, CodeAccessDenied, CodeXMinioAccessDenied, CodeInvalidAccessKeyID, CodeSignatureDoesNotMatch:
+		out = domain.Errorf(domain.EUNAUTHORIZED, "%s: MinIO refused the admin credentials (%s); check the server's username and password and that they may administer users", doing, me.Code)
+	case CodeServerNotInitialized:
+		out = domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO is still starting; retrying is safe", doing)
+	case CodeTimeTooSkewed:
+		out = domain.Errorf(domain.EREMOTE, "%s: the clocks of WHMCS and MinIO differ by more than 15 minutes; fix the time on one of them", doing)
+	default:
+		if me.StatusCode >= 500 {
+			out = domain.Retryf(domain.EUNAVAILABLE, "%s: MinIO answered %s: %s; retrying is safe", doing, me.Code, domain.Printable(me.Message))
+		} else {
+			out = domain.Errorf(domain.EREMOTE, "%s: MinIO answered %s: %s", doing, me.Code, domain.Printable(me.Message))
+		}
+	}
+	return out.WithCause(err)
 }

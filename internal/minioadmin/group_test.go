@@ -12,34 +12,38 @@ func TestGroupMembers(t *testing.T) {
 	u2, _ := mustAddUser(t, c)
 	group := unique("grp")
 
-	if err := c.UpdateGroupMembers(ctx, group, []string{u1, u2}, false); err != nil {
+	if err := c.AddGroupMembers(ctx, group, u1, u2); err != nil {
 		t.Fatal(err)
 	}
-	g, err := c.GroupInfo(ctx, group)
+	members, ok, err := srv.GroupMembers(ctx, group)
 	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(g.Members)
+	slices.Sort(members)
 	want := []string{u1, u2}
 	slices.Sort(want)
-	if g.Name != group || g.Status != "enabled" || !slices.Equal(g.Members, want) {
-		t.Fatalf("GroupInfo = %+v", g)
+	if !ok || !slices.Equal(members, want) {
+		t.Fatalf("group %s: members %v (exists %t)", group, members, ok)
 	}
-	if u, err := c.UserInfo(ctx, u1); err != nil || !slices.Contains(u.MemberOf, group) {
-		t.Fatalf("UserInfo.MemberOf = %+v, %v", u, err)
+	if u, err := c.UserInfo(ctx, u1); err != nil || !slices.Contains(u.Groups, group) {
+		t.Fatalf("UserInfo.Groups = %+v, %v", u, err)
 	}
 
-	if err := c.UpdateGroupMembers(ctx, group, []string{u1, u2}, true); err != nil {
+	if err := c.RemoveGroupMembers(ctx, group, u1, u2); err != nil {
 		t.Fatal(err)
 	}
-	if g, err = c.GroupInfo(ctx, group); err != nil || len(g.Members) != 0 {
-		t.Fatalf("after removing members: %+v, %v", g, err)
+	if members, ok, err = srv.GroupMembers(ctx, group); err != nil || !ok || len(members) != 0 {
+		t.Fatalf("after removing members: %v %t %v", members, ok, err)
 	}
 	// Removing nobody from an empty group deletes it.
-	if err := c.UpdateGroupMembers(ctx, group, nil, true); err != nil {
+	if err := c.RemoveGroupMembers(ctx, group); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.GroupInfo(ctx, group); ErrorCodeOf(err) != CodeNoSuchGroup {
-		t.Fatalf("GroupInfo of deleted group: %v", err)
+	if _, ok, err := srv.GroupMembers(ctx, group); err != nil || ok {
+		t.Fatalf("the emptied group still exists (%t) or cannot be read: %v", ok, err)
+	}
+	// Removing from a group that does not exist is a not-found error.
+	if err := c.RemoveGroupMembers(ctx, group, u1); ErrorCodeOf(err) != CodeNoSuchGroup {
+		t.Fatalf("removing from a deleted group: %v", err)
 	}
 }

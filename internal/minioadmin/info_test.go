@@ -1,6 +1,10 @@
 package minioadmin
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/puqminios3/puqminio/internal/domain"
+)
 
 func TestServerInfo(t *testing.T) {
 	info, err := newClient(t).ServerInfo(testCtx(t))
@@ -25,9 +29,9 @@ func TestServerInfo(t *testing.T) {
 }
 
 func TestServerInfoDriveCounts(t *testing.T) {
-	info := ServerInfo{Servers: []ServerProperties{
-		{Version: "v1", Drives: []Drive{{State: "ok"}, {State: "offline"}}},
-		{Version: "v2", Drives: []Drive{{State: "ok"}, {State: "faulty"}, {State: "ok"}}},
+	info := domain.ServerInfo{Servers: []domain.ServerProperties{
+		{Version: "v1", Drives: []domain.Drive{{State: "ok"}, {State: "offline"}}},
+		{Version: "v2", Drives: []domain.Drive{{State: "ok"}, {State: "faulty"}, {State: "ok"}}},
 	}}
 	if info.DrivesOnline() != 3 || info.DrivesOffline() != 2 || info.Version() != "v1" {
 		t.Fatalf("online %d offline %d version %q", info.DrivesOnline(), info.DrivesOffline(), info.Version())

@@ -9,16 +9,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
-)
 
-// PolicyInfo is one canned policy as MinIO stores it.
-type PolicyInfo struct {
-	Name       string
-	Policy     json.RawMessage // the policy document
-	CreateDate time.Time
-	UpdateDate time.Time
-}
+	"github.com/puqminios3/puqminio/internal/domain"
+)
 
 // AddCannedPolicy creates the policy or replaces its document in place;
 // users and groups it is attached to keep it. MinIO requires "Version",
@@ -26,7 +19,7 @@ type PolicyInfo struct {
 func (c *Client) AddCannedPolicy(ctx context.Context, name string, policy []byte) error {
 	_, err := c.do(ctx, request{method: http.MethodPut, op: "add-canned-policy",
 		query: url.Values{"name": {name}}, body: policy, resendable: true})
-	return err
+	return translate(err, "write policy "+name)
 }
 
 // RemoveCannedPolicy deletes the policy. MinIO refuses with
@@ -34,28 +27,7 @@ func (c *Client) AddCannedPolicy(ctx context.Context, name string, policy []byte
 func (c *Client) RemoveCannedPolicy(ctx context.Context, name string) error {
 	_, err := c.do(ctx, request{method: http.MethodDelete, op: "remove-canned-policy",
 		query: url.Values{"name": {name}}})
-	return err
-}
-
-// InfoCannedPolicy returns the policy's document and dates.
-func (c *Client) InfoCannedPolicy(ctx context.Context, name string) (PolicyInfo, error) {
-	// v=2 asks for the document wrapped with its name and dates; without it
-	// MinIO answers the bare document.
-	body, err := c.do(ctx, request{method: http.MethodGet, op: "info-canned-policy",
-		query: url.Values{"name": {name}, "v": {"2"}}, resendable: true})
-	if err != nil {
-		return PolicyInfo{}, err
-	}
-	var w struct {
-		PolicyName string          `json:"PolicyName"`
-		Policy     json.RawMessage `json:"Policy"`
-		CreateDate time.Time       `json:"CreateDate"`
-		UpdateDate time.Time       `json:"UpdateDate"`
-	}
-	if err := json.Unmarshal(body, &w); err != nil {
-		return PolicyInfo{}, fmt.Errorf("minioadmin: info-canned-policy: decode answer: %w", err)
-	}
-	return PolicyInfo{Name: w.PolicyName, Policy: w.Policy, CreateDate: w.CreateDate, UpdateDate: w.UpdateDate}, nil
+	return translate(err, "remove policy "+name)
 }
 
 // AttachPolicy adds policies to the user's mapping, keeping the others.
@@ -64,27 +36,22 @@ func (c *Client) InfoCannedPolicy(ctx context.Context, name string) (PolicyInfo,
 // through user-info and SetUserPolicies, a read-modify-write that can lose a
 // concurrent change to the same user's mapping.
 func (c *Client) AttachPolicy(ctx context.Context, user string, policies ...string) error {
-	return c.attachDetach(ctx, "attach", user, policies)
+	return translate(c.attach(ctx, user, policies), "attach policy "+strings.Join(policies, ",")+" to "+user)
 }
 
-// DetachPolicy removes policies from the user's mapping, keeping the
-// others. Detaching what is not attached is not an error.
-func (c *Client) DetachPolicy(ctx context.Context, user string, policies ...string) error {
-	return c.attachDetach(ctx, "detach", user, policies)
-}
-
-// attachDetach uses idp/builtin/policy/{attach,detach}, which changes the
-// mapping atomically on the server. Releases before that route (and
-// deployments whose proxy hides it) answer 426 or an unknown-API error;
-// then we read the user's mapping, compute the new set and write it with
+// attach uses idp/builtin/policy/attach, which changes the mapping
+// atomically on the server. Releases before that route (and deployments
+// whose proxy hides it) answer 426 or an unknown-API error; then we read
+// the user's mapping, add the policies and write it with
 // set-user-or-group-policy. That fallback is a read-modify-write and can
 // lose a concurrent change, which the newer route cannot.
-func (c *Client) attachDetach(ctx context.Context, operation, user string, policies []string) error {
+func (c *Client) attach(ctx context.Context, user string, policies []string) error {
+	const operation = "attach"
 	if user == "" {
-		return fmt.Errorf("minioadmin: %s policy: user is empty", operation)
+		return domain.Errorf(domain.EINVALIDNAME, "attach policy: the user name is empty")
 	}
 	if len(policies) == 0 {
-		return fmt.Errorf("minioadmin: %s policy: no policy given", operation)
+		return domain.Errorf(domain.EINVALID, "attach policy: no policy given")
 	}
 	plain, err := json.Marshal(struct {
 		Policies []string `json:"policies"`
@@ -113,17 +80,13 @@ func (c *Client) attachDetach(ctx context.Context, operation, user string, polic
 	if err != nil {
 		return err
 	}
-	have := cur.Policies()
-	want := slices.Clone(have)
+	want := slices.Clone(cur.Policies)
 	for _, p := range policies {
-		has := slices.Contains(want, p)
-		if operation == "attach" && !has {
+		if !slices.Contains(want, p) {
 			want = append(want, p)
-		} else if operation == "detach" && has {
-			want = slices.DeleteFunc(want, func(q string) bool { return q == p })
 		}
 	}
-	if slices.Equal(have, want) {
+	if len(want) == len(cur.Policies) {
 		return nil // the same no-op the newer route reports as already applied
 	}
 	return c.SetUserPolicies(ctx, user, want)
@@ -152,9 +115,10 @@ func isUnknownRoute(err error) bool {
 // an empty list removes every policy. This is the older API every release
 // supports.
 func (c *Client) SetUserPolicies(ctx context.Context, user string, policies []string) error {
+	doing := "set the policies of " + user
 	for _, p := range policies {
 		if p == "" || strings.Contains(p, ",") {
-			return fmt.Errorf("minioadmin: set policy: invalid policy name %q", p)
+			return domain.Errorf(domain.EINVALID, "%s: invalid policy name %q", doing, domain.Printable(p))
 		}
 	}
 	_, err := c.do(ctx, request{method: http.MethodPut, op: "set-user-or-group-policy",
@@ -163,5 +127,5 @@ func (c *Client) SetUserPolicies(ctx context.Context, user string, policies []st
 			"userOrGroup": {user},
 			"isGroup":     {"false"},
 		}, resendable: true})
-	return err
+	return translate(err, doing)
 }

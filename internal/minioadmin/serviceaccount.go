@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
 // AddServiceAccountReq asks for a service account (access key) under
@@ -22,34 +24,6 @@ type AddServiceAccountReq struct {
 	Description string
 }
 
-// Credentials is a service account's key pair. Expiration is zero when the
-// account does not expire (MinIO sends the Unix epoch for that).
-type Credentials struct {
-	AccessKey  string
-	SecretKey  string
-	Expiration time.Time
-}
-
-// String hides the secret key, so logged credentials cannot leak it.
-func (c Credentials) String() string {
-	return fmt.Sprintf("minioadmin.Credentials{AccessKey:%s SecretKey:[REDACTED] Expiration:%s}",
-		c.AccessKey, c.Expiration.Format(time.RFC3339))
-}
-
-// GoString hides the secret key from %#v as well.
-func (c Credentials) GoString() string { return c.String() }
-
-// ServiceAccountInfo describes one service account of a user.
-type ServiceAccountInfo struct {
-	ParentUser    string
-	AccessKey     string
-	Name          string
-	Description   string
-	Enabled       bool      // MinIO's accountStatus "on"
-	ImpliedPolicy bool      // true when it inherits the parent's policies
-	Expiration    time.Time // zero when it does not expire
-}
-
 // noExpiry maps MinIO's "never expires" (the Unix epoch) to the zero time.
 func noExpiry(t time.Time) time.Time {
 	if t.Unix() == 0 {
@@ -61,9 +35,10 @@ func noExpiry(t time.Time) time.Time {
 // AddServiceAccount creates a service account and returns its keys.
 // Request and answer are encrypted. It is not resent after a dropped
 // connection, which could otherwise create a second account.
-func (c *Client) AddServiceAccount(ctx context.Context, req AddServiceAccountReq) (Credentials, error) {
+func (c *Client) AddServiceAccount(ctx context.Context, req AddServiceAccountReq) (domain.Credentials, error) {
+	doing := "create an access key for " + req.TargetUser
 	if req.TargetUser == "" {
-		return Credentials{}, errors.New("minioadmin: add-service-account: target user is empty")
+		return domain.Credentials{}, domain.Errorf(domain.EINVALIDNAME, "create an access key: the target user is empty")
 	}
 	plain, err := json.Marshal(struct {
 		Policy      json.RawMessage `json:"policy,omitempty"`
@@ -74,21 +49,21 @@ func (c *Client) AddServiceAccount(ctx context.Context, req AddServiceAccountReq
 		Description string          `json:"description,omitempty"`
 	}{req.Policy, req.TargetUser, req.AccessKey, req.SecretKey, req.Name, req.Description})
 	if err != nil {
-		return Credentials{}, fmt.Errorf("minioadmin: add-service-account: %w", err)
+		return domain.Credentials{}, translate(fmt.Errorf("minioadmin: add-service-account: %w", err), doing)
 	}
 	body, err := c.sealer.seal(plain)
 	clear(plain)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("minioadmin: add-service-account: encrypt: %w", err)
+		return domain.Credentials{}, translate(fmt.Errorf("minioadmin: add-service-account: encrypt: %w", err), doing)
 	}
 	resp, err := c.do(ctx, request{method: http.MethodPut, op: "add-service-account",
 		body: body, secrets: []string{req.SecretKey}})
 	if err != nil {
-		return Credentials{}, err
+		return domain.Credentials{}, translate(err, doing)
 	}
 	plain, err = DecryptData(c.secretKey, resp)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("minioadmin: add-service-account: %w", err)
+		return domain.Credentials{}, translate(fmt.Errorf("minioadmin: add-service-account: %w", err), doing)
 	}
 	defer clear(plain)
 	var w struct {
@@ -100,23 +75,24 @@ func (c *Client) AddServiceAccount(ctx context.Context, req AddServiceAccountReq
 	}
 	if err := json.Unmarshal(plain, &w); err != nil {
 		// Not wrapped: a syntax error quotes input, and this input is a secret.
-		return Credentials{}, errors.New("minioadmin: add-service-account: answer is not the expected JSON")
+		return domain.Credentials{}, translate(errors.New("minioadmin: add-service-account: answer is not the expected JSON"), doing)
 	}
-	return Credentials{AccessKey: w.Credentials.AccessKey, SecretKey: w.Credentials.SecretKey,
+	return domain.Credentials{AccessKey: w.Credentials.AccessKey, SecretKey: w.Credentials.SecretKey,
 		Expiration: noExpiry(w.Credentials.Expiration)}, nil
 }
 
 // ListServiceAccounts returns the user's service accounts (without
 // secrets). The answer is encrypted.
-func (c *Client) ListServiceAccounts(ctx context.Context, user string) ([]ServiceAccountInfo, error) {
+func (c *Client) ListServiceAccounts(ctx context.Context, user string) ([]domain.AccessKeyInfo, error) {
+	doing := "list the access keys of " + user
 	resp, err := c.do(ctx, request{method: http.MethodGet, op: "list-service-accounts",
 		query: url.Values{"user": {user}}, resendable: true})
 	if err != nil {
-		return nil, err
+		return nil, translate(err, doing)
 	}
 	plain, err := DecryptData(c.secretKey, resp)
 	if err != nil {
-		return nil, fmt.Errorf("minioadmin: list-service-accounts: %w", err)
+		return nil, translate(fmt.Errorf("minioadmin: list-service-accounts: %w", err), doing)
 	}
 	var w struct {
 		Accounts []struct {
@@ -130,21 +106,26 @@ func (c *Client) ListServiceAccounts(ctx context.Context, user string) ([]Servic
 		} `json:"accounts"`
 	}
 	if err := json.Unmarshal(plain, &w); err != nil {
-		return nil, fmt.Errorf("minioadmin: list-service-accounts: decode answer: %w", err)
+		return nil, translate(fmt.Errorf("minioadmin: list-service-accounts: decode answer: %w", err), doing)
 	}
-	out := make([]ServiceAccountInfo, 0, len(w.Accounts))
+	out := make([]domain.AccessKeyInfo, 0, len(w.Accounts))
 	for _, a := range w.Accounts {
-		out = append(out, ServiceAccountInfo{ParentUser: a.ParentUser, AccessKey: a.AccessKey,
+		out = append(out, domain.AccessKeyInfo{ParentUser: a.ParentUser, AccessKey: a.AccessKey,
 			Name: a.Name, Description: a.Description, Enabled: a.AccountStatus == "on",
 			ImpliedPolicy: a.ImpliedPolicy, Expiration: noExpiry(a.Expiration)})
 	}
 	return out, nil
 }
 
-// DeleteServiceAccount removes the service account. A missing one answers
-// 404 XMinioInvalidIAMCredentials.
+// DeleteServiceAccount removes the service account. A missing one, which
+// MinIO answers with 404 XMinioInvalidIAMCredentials, is ENOTFOUND.
 func (c *Client) DeleteServiceAccount(ctx context.Context, accessKey string) error {
+	doing := "delete access key " + accessKey
 	_, err := c.do(ctx, request{method: http.MethodDelete, op: "delete-service-account",
 		query: url.Values{"accessKey": {accessKey}}})
-	return err
+	var me *Error
+	if errors.As(err, &me) && me.StatusCode == http.StatusNotFound && me.Code == CodeInvalidCredentials {
+		return domain.Errorf(domain.ENOTFOUND, "%s: no such access key", doing).WithCause(err)
+	}
+	return translate(err, doing)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7"
+
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
 func TestServiceAccountLifecycle(t *testing.T) {
@@ -46,7 +48,7 @@ func TestServiceAccountLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	found := map[string]ServiceAccountInfo{}
+	found := map[string]domain.AccessKeyInfo{}
 	for _, a := range list {
 		found[a.AccessKey] = a
 	}

@@ -65,24 +65,3 @@ func TestDataUsageInfo(t *testing.T) {
 		time.Sleep(time.Second)
 	}
 }
-
-func TestAccountInfo(t *testing.T) {
-	c := newClient(t)
-	bucket := mustBucket(t)
-	a, err := c.AccountInfo(testCtx(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a.AccountName != srv.AccessKey || !bytes.Contains(a.Policy, []byte(`"Version"`)) {
-		t.Fatalf("AccountInfo = %+v", a)
-	}
-	for _, b := range a.Buckets {
-		if b.Name == bucket {
-			if !b.Read || !b.Write || b.Created.IsZero() {
-				t.Fatalf("bucket = %+v", b)
-			}
-			return
-		}
-	}
-	t.Fatalf("AccountInfo lacks bucket %s: %+v", bucket, a.Buckets)
-}

@@ -53,36 +53,27 @@ func New(cfg Config) (*Client, error) {
 	return &Client{mc: mc}, nil
 }
 
-// Bucket is a bucket and, when measured, its contents.
-type Bucket struct {
-	Name     string
-	Created  time.Time
-	Bytes    int64 // all versions, as MinIO bills disk
-	Objects  int64 // current objects
-	Versions int64 // all versions, delete markers included
-}
-
 // ListBuckets returns every bucket on the server, sorted by name.
-func (c *Client) ListBuckets(ctx context.Context) ([]Bucket, error) {
+func (c *Client) ListBuckets(ctx context.Context) ([]domain.Bucket, error) {
 	bs, err := c.mc.ListBuckets(ctx)
 	if err != nil {
 		return nil, Translate(err, "list buckets")
 	}
-	out := make([]Bucket, 0, len(bs))
+	out := make([]domain.Bucket, 0, len(bs))
 	for _, b := range bs {
-		out = append(out, Bucket{Name: b.Name, Created: b.CreationDate})
+		out = append(out, domain.Bucket{Name: b.Name, Created: b.CreationDate})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
 // BucketsOf returns the buckets in user's namespace.
-func (c *Client) BucketsOf(ctx context.Context, user string) ([]Bucket, error) {
+func (c *Client) BucketsOf(ctx context.Context, user string) ([]domain.Bucket, error) {
 	all, err := c.ListBuckets(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Bucket
+	var out []domain.Bucket
 	for _, b := range all {
 		if domain.OwnsBucket(user, b.Name) {
 			out = append(out, b)
@@ -106,7 +97,7 @@ func (c *Client) MakeBucket(ctx context.Context, name string) error {
 
 // Measure lists every version in the bucket and adds them up. Exact, and one
 // request per 1000 versions.
-func (c *Client) Measure(ctx context.Context, b *Bucket) error {
+func (c *Client) Measure(ctx context.Context, b *domain.Bucket) error {
 	b.Bytes, b.Objects, b.Versions = 0, 0, 0
 	for o := range c.mc.ListObjects(ctx, b.Name, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
 		if o.Err != nil {
@@ -124,16 +115,11 @@ func (c *Client) Measure(ctx context.Context, b *Bucket) error {
 	return nil
 }
 
-// LockedObject names an object version that retention or a legal hold protects.
-type LockedObject struct {
-	Bucket, Key, VersionID, Reason string
-}
-
 // FindLocked returns the object versions in buckets that cannot be deleted
 // now because of retention or a legal hold, at most limit of them. Buckets
 // without object lock are skipped after one request.
-func (c *Client) FindLocked(ctx context.Context, buckets []string, now time.Time, limit int) ([]LockedObject, error) {
-	var out []LockedObject
+func (c *Client) FindLocked(ctx context.Context, buckets []string, now time.Time, limit int) ([]domain.LockedObject, error) {
+	var out []domain.LockedObject
 	for _, b := range buckets {
 		enabled, _, _, _, err := c.mc.GetObjectLockConfig(ctx, b)
 		if err != nil {
@@ -155,11 +141,11 @@ func (c *Client) FindLocked(ctx context.Context, buckets []string, now time.Time
 			}
 			mode, until, err := c.mc.GetObjectRetention(ctx, b, o.Key, o.VersionID)
 			if err == nil && mode != nil && until != nil && until.After(now) {
-				out = append(out, LockedObject{b, o.Key, o.VersionID, fmt.Sprintf("%s retention until %s", *mode, until.UTC().Format(time.RFC3339))})
+				out = append(out, domain.LockedObject{Bucket: b, Key: o.Key, VersionID: o.VersionID, Reason: fmt.Sprintf("%s retention until %s", *mode, until.UTC().Format(time.RFC3339))})
 			}
 			hold, err := c.mc.GetObjectLegalHold(ctx, b, o.Key, minio.GetObjectLegalHoldOptions{VersionID: o.VersionID})
 			if err == nil && hold != nil && *hold == minio.LegalHoldEnabled {
-				out = append(out, LockedObject{b, o.Key, o.VersionID, "legal hold"})
+				out = append(out, domain.LockedObject{Bucket: b, Key: o.Key, VersionID: o.VersionID, Reason: "legal hold"})
 			}
 			if len(out) >= limit {
 				return out, nil

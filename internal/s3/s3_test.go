@@ -47,7 +47,7 @@ func put(t *testing.T, c *Client, bucket, key string, size int) string {
 	return info.VersionID
 }
 
-func names(bs []Bucket) []string {
+func names(bs []domain.Bucket) []string {
 	var out []string
 	for _, b := range bs {
 		out = append(out, b.Name)
@@ -123,14 +123,14 @@ func TestMeasureCountsVersions(t *testing.T) {
 	if err := c.mc.RemoveObject(ctx(t), b, "gone", minio.RemoveObjectOptions{}); err != nil { // a delete marker
 		t.Fatal(err)
 	}
-	m := Bucket{Name: b, Bytes: 99, Objects: 99, Versions: 99}
+	m := domain.Bucket{Name: b, Bytes: 99, Objects: 99, Versions: 99}
 	if err := c.Measure(ctx(t), &m); err != nil {
 		t.Fatal(err)
 	}
 	if m.Bytes != 1000+3000+500+700 || m.Objects != 2 || m.Versions != 5 {
 		t.Fatalf("Measure = %d bytes, %d objects, %d versions; want 5200, 2, 5", m.Bytes, m.Objects, m.Versions)
 	}
-	missing := Bucket{Name: "measure-none"}
+	missing := domain.Bucket{Name: "measure-none"}
 	err := c.Measure(ctx(t), &missing)
 	if err == nil || !strings.Contains(domain.ErrorMessage(err), "measure-none") {
 		t.Fatalf("measuring a missing bucket: %v", err)

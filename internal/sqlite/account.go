@@ -4,31 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"time"
+	"strings"
 
 	"github.com/puqminios3/puqminio/internal/domain"
 )
 
-// Account is what the store keeps about one WHMCS service on one server.
-//
-// Username is recorded before any MinIO work on create, so that a retried
-// create reuses the same name. It is empty when the row was first written by
-// a usage run or an admin action rather than by a create (a service older
-// than the database); callers treat an empty Username as "not recorded".
-type Account struct {
-	ServerID  int64
-	ServiceID int64
-	Username  string
-	Group     string
-	State     domain.AccountState
-	CreatedAt time.Time // set on first save, never changed after
-	CheckedAt time.Time // last usage collection; zero if never
-}
-
 const accountColumns = `server_id, service_id, username, grp, warned, limit_notified, policy, forced, created_at, checked_at`
 
-func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
-	var a Account
+func scanAccount(row interface{ Scan(...any) error }) (domain.Account, error) {
+	var a domain.Account
 	var policy, forced string
 	var created, checked int64
 	err := row.Scan(&a.ServerID, &a.ServiceID, &a.Username, &a.Group, &a.State.Warned, &a.State.LimitNotified,
@@ -40,27 +24,27 @@ func scanAccount(row interface{ Scan(...any) error }) (Account, error) {
 
 // Account returns the account of serviceID on serverID, and false if there
 // is none.
-func (db *DB) Account(ctx context.Context, serverID, serviceID int64) (Account, bool, error) {
+func (db *DB) Account(ctx context.Context, serverID, serviceID int64) (domain.Account, bool, error) {
 	a, err := scanAccount(db.read.QueryRowContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE server_id = ? AND service_id = ?`, serverID, serviceID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Account{}, false, nil
+		return domain.Account{}, false, nil
 	}
 	if err != nil {
-		return Account{}, false, db.fail(err, "reading an account")
+		return domain.Account{}, false, db.fail(err, "reading an account")
 	}
 	return a, true, nil
 }
 
 // AccountsByServer returns every account on serverID, by service id.
-func (db *DB) AccountsByServer(ctx context.Context, serverID int64) ([]Account, error) {
+func (db *DB) AccountsByServer(ctx context.Context, serverID int64) ([]domain.Account, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+accountColumns+` FROM accounts
 		WHERE server_id = ? ORDER BY service_id`, serverID)
 	if err != nil {
 		return nil, db.fail(err, "listing accounts")
 	}
 	defer rows.Close()
-	var out []Account
+	var out []domain.Account
 	for rows.Next() {
 		a, err := scanAccount(rows)
 		if err != nil {
@@ -71,16 +55,13 @@ func (db *DB) AccountsByServer(ctx context.Context, serverID int64) ([]Account, 
 	return out, db.fail(rows.Err(), "listing accounts")
 }
 
-// SaveAccount inserts or replaces a, all fields but CreatedAt, which is kept
-// from the first save (Now when a.CreatedAt is zero).
-func (db *DB) SaveAccount(ctx context.Context, a Account) error {
-	return db.SaveAccounts(ctx, []Account{a})
-}
-
-// SaveAccounts saves several accounts in one transaction: all or none. The
-// first usage run on a server records every service it has not seen, and
-// one transaction per service would take minutes for thousands of them.
-func (db *DB) SaveAccounts(ctx context.Context, accounts []Account) error {
+// SaveAccounts inserts or replaces several accounts, all fields but
+// CreatedAt (kept from the first save; now when zero), in one transaction:
+// all or none. It records new accounts: create's claimed name, and the
+// services a usage run sees first, where one transaction per service would
+// take minutes for thousands of them. Changes to a known account go
+// through ChangeAccount.
+func (db *DB) SaveAccounts(ctx context.Context, accounts []domain.Account) error {
 	const what = "saving an account"
 	if len(accounts) == 0 {
 		return nil
@@ -155,56 +136,60 @@ func (db *DB) MarkNotified(ctx context.Context, serverID, serviceID int64, kind 
 	default:
 		return domain.Errorf(domain.EINVALID, "notice kind must be %q or %q, not %q", domain.NoticeWarn, domain.NoticeLimit, domain.Printable(kind))
 	}
-	return db.upsertColumn(ctx, serverID, serviceID, col, 1, "recording a sent notice")
+	return db.upsert(ctx, serverID, serviceID, "", []column{{col, 1}}, "recording a sent notice")
 }
 
-// SetForced records the admin's override: domain.PolicyStandard or
-// domain.PolicyLimited pins the policy whatever the usage; "" lets usage
-// decide again. Only this method writes it, so an admin's click during a
-// usage run is never overwritten by the run.
-func (db *DB) SetForced(ctx context.Context, serverID, serviceID int64, forced domain.PolicyState) error {
-	if err := checkPolicy(forced, "forced policy"); err != nil {
-		return err
+// ChangeAccount writes the fields ch names and leaves every other field as
+// it is: an admin's click never rewrites the notice flags a usage run set
+// meanwhile, nor a run the forced policy. A service the store has not seen
+// (older than the database) gets a row, so the fact is not lost; a new row,
+// or one without a user name yet, records ch.Username.
+func (db *DB) ChangeAccount(ctx context.Context, serverID, serviceID int64, ch domain.AccountChange) error {
+	var cols []column
+	if ch.Group != nil {
+		cols = append(cols, column{"grp", *ch.Group})
 	}
-	return db.upsertColumn(ctx, serverID, serviceID, "forced", string(forced), "recording a forced policy")
+	if ch.Policy != "" {
+		if err := checkPolicy(ch.Policy, "policy"); err != nil {
+			return err
+		}
+		cols = append(cols, column{"policy", string(ch.Policy)})
+	}
+	if ch.Forced != nil {
+		if err := checkPolicy(*ch.Forced, "forced policy"); err != nil {
+			return err
+		}
+		cols = append(cols, column{"forced", string(*ch.Forced)})
+	}
+	return db.upsert(ctx, serverID, serviceID, ch.Username, cols, "changing an account")
 }
 
-// SetPolicy records the policy MinIO confirmed it applied.
-func (db *DB) SetPolicy(ctx context.Context, serverID, serviceID int64, policy domain.PolicyState) error {
-	if err := checkPolicy(policy, "policy"); err != nil {
-		return err
-	}
-	return db.upsertColumn(ctx, serverID, serviceID, "policy", string(policy), "recording the applied policy")
+// column is one column of the accounts table and its new value. Names are
+// our own constants, never input.
+type column struct {
+	name  string
+	value any
 }
 
-// LastCheck returns when the account's usage was last collected, and false
-// if it never was, for the sooner-than-daily re-check interval.
-func (db *DB) LastCheck(ctx context.Context, serverID, serviceID int64) (time.Time, bool, error) {
-	var at int64
-	err := db.read.QueryRowContext(ctx, `SELECT checked_at FROM accounts WHERE server_id = ? AND service_id = ?`,
-		serverID, serviceID).Scan(&at)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && at == 0) {
-		return time.Time{}, false, nil
+// upsert sets cols on the account's row in one statement, creating the row
+// when there is none, and records username where the row has none.
+func (db *DB) upsert(ctx context.Context, serverID, serviceID int64, username string, cols []column, what string) error {
+	names := []string{"server_id", "service_id", "username", "created_at"}
+	args := []any{serverID, serviceID, username, db.now().Unix()}
+	sets := []string{"username = CASE WHEN username = '' THEN excluded.username ELSE username END"}
+	for _, c := range cols {
+		names = append(names, c.name)
+		args = append(args, c.value)
+		sets = append(sets, c.name+" = excluded."+c.name)
 	}
-	if err != nil {
-		return time.Time{}, false, db.fail(err, "reading the last check")
-	}
-	return fromUnix(at), true, nil
-}
-
-// upsertColumn sets one state column, creating the row for a service the
-// store has not seen (older than the database) so the fact is not lost.
-// col is one of our own column names, never input.
-func (db *DB) upsertColumn(ctx context.Context, serverID, serviceID int64, col string, val any, what string) error {
 	conn, wait, err := db.writer(ctx)
 	if err != nil {
 		return db.fail(err, what)
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, `INSERT INTO accounts (server_id, service_id, `+col+`, created_at)
-		VALUES (?, ?, ?, ?)
-		ON CONFLICT (server_id, service_id) DO UPDATE SET `+col+` = excluded.`+col,
-		serverID, serviceID, val, db.now().Unix())
+	_, err = conn.ExecContext(ctx, `INSERT INTO accounts (`+strings.Join(names, ", ")+`)
+		VALUES (?`+strings.Repeat(", ?", len(names)-1)+`)
+		ON CONFLICT (server_id, service_id) DO UPDATE SET `+strings.Join(sets, ", "), args...)
 	return db.failWait(err, what, wait)
 }
 

@@ -15,7 +15,7 @@ func TestAccountSaveAndRead(t *testing.T) {
 	if _, ok, err := db.Account(ctx, 1, 34); ok || err != nil {
 		t.Fatalf("empty store: ok=%v err=%v", ok, err)
 	}
-	a := Account{ServerID: 1, ServiceID: 34, Username: "12-34", Group: "tenants",
+	a := domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34", Group: "tenants",
 		State: domain.AccountState{Warned: true, Policy: domain.PolicyStandard}}
 	if err := db.SaveAccount(ctx, a); err != nil {
 		t.Fatal(err)
@@ -34,7 +34,7 @@ func TestAccountSaveAndRead(t *testing.T) {
 	if !reflect.DeepEqual(got, a) {
 		t.Fatalf("got %+v\nwant %+v", got, a)
 	}
-	if err := db.SaveAccount(ctx, Account{ServerID: 1, ServiceID: 35, State: domain.AccountState{Policy: "open"}}); domain.ErrorCode(err) != domain.EINVALID {
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 35, State: domain.AccountState{Policy: "open"}}); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("bad policy: %v", err)
 	}
 }
@@ -43,7 +43,7 @@ func TestAccountsByServer(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
 	for _, k := range [][2]int64{{2, 9}, {1, 7}, {1, 3}, {2, 3}} {
-		if err := db.SaveAccount(ctx, Account{ServerID: k[0], ServiceID: k[1]}); err != nil {
+		if err := db.SaveAccount(ctx, domain.Account{ServerID: k[0], ServiceID: k[1]}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -57,11 +57,11 @@ func TestDeleteAccountKeepsHistoryOfMovedService(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
 	for _, srv := range []int64{1, 2} {
-		if err := db.SaveAccount(ctx, Account{ServerID: srv, ServiceID: 34, Username: "12-34"}); err != nil {
+		if err := db.SaveAccount(ctx, domain.Account{ServerID: srv, ServiceID: 34, Username: "12-34"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := db.RecordCollection(ctx, 2, []Sample{{ServiceID: 34, At: c.t, Bytes: 5}}, nil, nil); err != nil {
+	if err := db.RecordCollection(ctx, 2, []domain.Sample{{ServiceID: 34, At: c.t, Bytes: 5}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.DeleteAccount(ctx, 1, 34); err != nil {
@@ -85,14 +85,16 @@ func TestDeleteAccountKeepsHistoryOfMovedService(t *testing.T) {
 func TestStateSetters(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
-	if err := db.SaveAccount(ctx, Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
 		t.Fatal(err)
 	}
 	steps := []func() error{
 		func() error { return db.MarkNotified(ctx, 1, 34, domain.NoticeWarn) },
 		func() error { return db.MarkNotified(ctx, 1, 34, domain.NoticeLimit) },
-		func() error { return db.SetForced(ctx, 1, 34, domain.PolicyLimited) },
-		func() error { return db.SetPolicy(ctx, 1, 34, domain.PolicyLimited) },
+		func() error {
+			return db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Forced: forced(domain.PolicyLimited)})
+		},
+		func() error { return db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Policy: domain.PolicyLimited}) },
 	}
 	for _, f := range steps {
 		if err := f(); err != nil {
@@ -104,7 +106,7 @@ func TestStateSetters(t *testing.T) {
 	if a.State != want || a.Username != "12-34" {
 		t.Fatalf("state %+v, want %+v", a, want)
 	}
-	if err := db.SetForced(ctx, 1, 34, ""); err != nil {
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Forced: forced("")}); err != nil {
 		t.Fatal(err)
 	}
 	if a, _, _ := db.Account(ctx, 1, 34); a.State.Forced != "" {
@@ -113,12 +115,12 @@ func TestStateSetters(t *testing.T) {
 	if err := db.MarkNotified(ctx, 1, 34, "spam"); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("bad kind: %v", err)
 	}
-	if err := db.SetForced(ctx, 1, 34, "open"); domain.ErrorCode(err) != domain.EINVALID {
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Forced: forced("open")}); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("bad forced: %v", err)
 	}
 
 	// A service older than the database gets a row rather than a lost fact.
-	if err := db.SetForced(ctx, 1, 99, domain.PolicyStandard); err != nil {
+	if err := db.ChangeAccount(ctx, 1, 99, domain.AccountChange{Forced: forced(domain.PolicyStandard)}); err != nil {
 		t.Fatal(err)
 	}
 	a, ok, _ := db.Account(ctx, 1, 99)
@@ -127,27 +129,67 @@ func TestStateSetters(t *testing.T) {
 	}
 }
 
-func TestLastCheck(t *testing.T) {
+// CheckedAt is the time of the last usage run that measured the account,
+// which the re-check interval counts from.
+func TestCheckedAt(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
-	if _, ok, err := db.LastCheck(ctx, 1, 34); ok || err != nil {
-		t.Fatalf("no account: ok=%v err=%v", ok, err)
-	}
-	if err := db.SaveAccount(ctx, Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := db.LastCheck(ctx, 1, 34); ok || err != nil {
-		t.Fatalf("never checked: ok=%v err=%v", ok, err)
+	if a, ok, err := db.Account(ctx, 1, 34); !ok || err != nil || !a.CheckedAt.IsZero() {
+		t.Fatalf("never checked: %+v %v %v", a, ok, err)
 	}
 	c.add(90 * time.Minute)
-	err := db.RecordCollection(ctx, 1, []Sample{{ServiceID: 34, At: c.t, Bytes: 1}},
+	err := db.RecordCollection(ctx, 1, []domain.Sample{{ServiceID: 34, At: c.t, Bytes: 1}},
 		map[int64]domain.AccountState{34: {}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	at, ok, err := db.LastCheck(ctx, 1, 34)
-	if err != nil || !ok || !at.Equal(c.t) {
-		t.Fatalf("last check %v %v %v, want %v", at, ok, err, c.t)
+	a, ok, err := db.Account(ctx, 1, 34)
+	if err != nil || !ok || !a.CheckedAt.Equal(c.t) {
+		t.Fatalf("last check %v %v %v, want %v", a.CheckedAt, ok, err, c.t)
+	}
+}
+
+// ChangeAccount writes the fields it is given and no other: an admin's
+// click after a usage run keeps the flags the run recorded.
+func TestChangeAccountWritesOnlyItsFields(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34", Group: "g"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkNotified(ctx, 1, 34, domain.NoticeWarn); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Username: "other", Policy: domain.PolicyLimited, Forced: forced(domain.PolicyLimited)}); err != nil {
+		t.Fatal(err)
+	}
+	a, _, _ := db.Account(ctx, 1, 34)
+	want := domain.AccountState{Warned: true, Policy: domain.PolicyLimited, Forced: domain.PolicyLimited}
+	if a.State != want || a.Group != "g" || a.Username != "12-34" {
+		t.Fatalf("after ChangeAccount: %+v, want state %+v, group g, user 12-34", a, want)
+	}
+	g := "h"
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Group: &g}); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ = db.Account(ctx, 1, 34); a.Group != "h" || a.State != want {
+		t.Fatalf("after a group change: %+v", a)
+	}
+	// A row made without a user name gets one later.
+	if err := db.MarkNotified(ctx, 1, 35, domain.NoticeLimit); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ChangeAccount(ctx, 1, 35, domain.AccountChange{Username: "12-35"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _, _ := db.Account(ctx, 1, 35); b.Username != "12-35" || !b.State.LimitNotified {
+		t.Fatalf("row 35: %+v", b)
+	}
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Policy: "open"}); domain.ErrorCode(err) != domain.EINVALID {
+		t.Fatalf("bad policy: %v", err)
 	}
 }
 
@@ -156,11 +198,11 @@ func TestLastCheck(t *testing.T) {
 func TestSaveAccountsAllOrNone(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
-	batch := make([]Account, 0, 3001)
+	batch := make([]domain.Account, 0, 3001)
 	for i := int64(1); i <= 3000; i++ {
-		batch = append(batch, Account{ServerID: 2, ServiceID: i, Username: "u" + time.Duration(i).String()})
+		batch = append(batch, domain.Account{ServerID: 2, ServiceID: i, Username: "u" + time.Duration(i).String()})
 	}
-	bad := append(batch, Account{ServerID: 2, ServiceID: 9999, State: domain.AccountState{Policy: "open"}})
+	bad := append(batch, domain.Account{ServerID: 2, ServiceID: 9999, State: domain.AccountState{Policy: "open"}})
 	if err := db.SaveAccounts(ctx, bad); domain.ErrorCode(err) != domain.EINVALID {
 		t.Fatalf("a batch with a bad policy: %v", err)
 	}

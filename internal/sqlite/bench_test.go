@@ -104,12 +104,12 @@ func BenchmarkRecordCollection10k(b *testing.B) {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	samples := make([]Sample, benchServices)
+	samples := make([]domain.Sample, benchServices)
 	states := make(map[int64]domain.AccountState, benchServices)
 	retention := make(map[int64]int, benchServices)
 	for i := range samples {
 		id := int64(i + 1)
-		samples[i] = Sample{ServiceID: id, Bytes: id << 20, Objects: id, Versions: id, Source: domain.UsageScanner}
+		samples[i] = domain.Sample{ServiceID: id, Bytes: id << 20, Objects: id, Versions: id, Source: domain.UsageScanner}
 		states[id] = domain.AccountState{Policy: domain.PolicyStandard}
 		retention[id] = benchDays
 	}

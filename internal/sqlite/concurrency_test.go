@@ -87,7 +87,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 		started.Add(1)
 		go worker(readers+i, func(db *DB, n int) error {
 			id := int64(n%services + 1)
-			if err := db.SetForced(ctx, 1, id, domain.PolicyLimited); err != nil {
+			if err := db.ChangeAccount(ctx, 1, id, domain.AccountChange{Forced: forced(domain.PolicyLimited)}); err != nil {
 				return err
 			}
 			time.Sleep(time.Millisecond) // an admin clicks, not a loop
@@ -100,7 +100,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	for r := range runs {
 		now := start.Add(time.Duration(r) * time.Hour)
 		w.Now = func() time.Time { return now }
-		samples := make([]Sample, services)
+		samples := make([]domain.Sample, services)
 		states := make(map[int64]domain.AccountState, services)
 		for i := range samples {
 			id := int64(i + 1)

@@ -1,4 +1,4 @@
-package account
+package sqlite
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 	"github.com/puqminios3/puqminio/internal/domain"
 )
 
-// lockNames takes an exclusive lock beside the store (<store>.names.lock)
-// that every puqminio process using the store shares, waiting until ctx
-// ends. It returns the function that releases it.
-func lockNames(ctx context.Context, storePath string) (func(), error) {
-	path := storePath + ".names.lock"
+// LockNames takes an exclusive lock beside the database
+// (<database>.names.lock) that every puqminio process using it shares,
+// waiting until ctx ends, and returns the function that releases it. Create
+// holds it while it picks a user name and records it, so that two creates
+// at the same moment cannot both take overlapping names.
+func (db *DB) LockNames(ctx context.Context) (func(), error) {
+	path := db.path + ".names.lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, domain.Errorf(domain.ESTORE, "open the user name lock %s: %s", path, domain.Printable(err.Error()))

@@ -65,12 +65,14 @@ func TestWriteOutwaitsLongWriter(t *testing.T) {
 		write func(ctx context.Context) error
 	}{
 		{"MarkNotified", func(ctx context.Context) error { return db.MarkNotified(ctx, 1, 1, domain.NoticeWarn) }},
-		{"SetForced", func(ctx context.Context) error { return db.SetForced(ctx, 1, 1, domain.PolicyLimited) }},
+		{"ChangeAccount", func(ctx context.Context) error {
+			return db.ChangeAccount(ctx, 1, 1, domain.AccountChange{Forced: forced(domain.PolicyLimited)})
+		}},
 		{"SaveAccount", func(ctx context.Context) error {
-			return db.SaveAccount(ctx, Account{ServerID: 1, ServiceID: 2, Username: "1-2"})
+			return db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 2, Username: "1-2"})
 		}},
 		{"RecordCollection", func(ctx context.Context) error {
-			return db.RecordCollection(ctx, 1, []Sample{sample(3, time.Now(), 1<<20)}, nil, nil)
+			return db.RecordCollection(ctx, 1, []domain.Sample{sample(3, time.Now(), 1<<20)}, nil, nil)
 		}},
 		{"DeleteAccount", func(ctx context.Context) error { return db.DeleteAccount(ctx, 1, 2) }},
 	}
@@ -126,6 +128,6 @@ func TestWriteLockWaitIsBounded(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	t0 = time.Now()
-	err = db.RecordCollection(ctx, 1, []Sample{sample(3, time.Now(), 1<<20)}, nil, nil)
+	err = db.RecordCollection(ctx, 1, []domain.Sample{sample(3, time.Now(), 1<<20)}, nil, nil)
 	check("1.5 s deadline", err, time.Since(t0), 1500*time.Millisecond+2*time.Second)
 }

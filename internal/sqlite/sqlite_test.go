@@ -64,7 +64,7 @@ func TestOpenFileModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveAccount(context.Background(), Account{ServerID: 1, ServiceID: 2, Username: "1-2"}); err != nil {
+	if err := db.SaveAccount(context.Background(), domain.Account{ServerID: 1, ServiceID: 2, Username: "1-2"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{dir, filepath.Dir(dir)} {
@@ -144,9 +144,9 @@ func TestOpenCorruptFile(t *testing.T) {
 func TestCorruptPagesFailReads(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
-	var samples []Sample
+	var samples []domain.Sample
 	for id := int64(1); id <= 2000; id++ {
-		samples = append(samples, Sample{ServiceID: id, At: c.t, Bytes: id << 20, Source: domain.UsageScanner})
+		samples = append(samples, domain.Sample{ServiceID: id, At: c.t, Bytes: id << 20, Source: domain.UsageScanner})
 	}
 	if err := db.RecordCollection(ctx, 1, samples, nil, nil); err != nil {
 		t.Fatal(err)

@@ -9,32 +9,6 @@ import (
 	"github.com/puqminios3/puqminio/internal/domain"
 )
 
-// Sample is one measurement of one service's storage.
-type Sample struct {
-	ServiceID int64
-	At        time.Time // kept to the second
-	Bytes     int64
-	Objects   int64
-	Versions  int64
-	Source    string // domain.UsageScanner or domain.UsageExact
-}
-
-// DayUsage is one UTC day of a service's usage, for charts.
-type DayUsage struct {
-	Day       time.Time // 00:00 UTC
-	AvgBytes  int64     // mean of the day's samples
-	MaxBytes  int64
-	LastBytes int64
-}
-
-// MonthUsage is one UTC calendar month of a service's usage, for charts.
-type MonthUsage struct {
-	Month    time.Time // 00:00 UTC on the first
-	AvgBytes int64     // mean of the daily means, so each day weighs the same
-	MaxBytes int64
-	Days     int // days with samples
-}
-
 // RecordCollection stores one collection run of serverID in a single
 // transaction: the samples, their daily aggregates, each measured account's
 // state (states, keyed by service id) with checked_at set to Now, and the
@@ -49,9 +23,9 @@ type MonthUsage struct {
 // come.
 //
 // Recording the same sample twice (a retried run) changes nothing. A
-// state's Forced is not written: only SetForced changes it, so an admin's
-// click during the run survives.
-func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sample, states map[int64]domain.AccountState, retentionDays map[int64]int) error {
+// state's Forced is not written: only the admin's actions change it
+// (ChangeAccount), so an admin's click during the run survives.
+func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []domain.Sample, states map[int64]domain.AccountState, retentionDays map[int64]int) error {
 	const what = "recording a usage collection"
 	for _, st := range states {
 		if err := checkPolicy(st.Policy, "policy"); err != nil {
@@ -139,7 +113,7 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []Sa
 // replaceSample overwrites the sample of s.ServiceID at second at with s,
 // and moves its day's sum and last figure by the difference. The same
 // figures again change nothing.
-func replaceSample(ctx context.Context, tx *sql.Tx, s Sample, at int64) error {
+func replaceSample(ctx context.Context, tx *sql.Tx, s domain.Sample, at int64) error {
 	var old int64
 	if err := tx.QueryRowContext(ctx, `SELECT bytes FROM samples WHERE at = ? AND service_id = ?`, at, s.ServiceID).Scan(&old); err != nil {
 		return err
@@ -162,7 +136,7 @@ func replaceSample(ctx context.Context, tx *sql.Tx, s Sample, at int64) error {
 // prune deletes daily rows past each service's retention (one range on the
 // service's key each) and raw samples before the billing window (one range
 // at the head of the table).
-func (db *DB) prune(ctx context.Context, tx *sql.Tx, now time.Time, samples []Sample, retentionDays map[int64]int) error {
+func (db *DB) prune(ctx context.Context, tx *sql.Tx, now time.Time, samples []domain.Sample, retentionDays map[int64]int) error {
 	keep := make(map[int64]int, len(retentionDays)+len(samples))
 	for _, s := range samples {
 		keep[s.ServiceID] = domain.DefaultHistoryDays
@@ -202,23 +176,23 @@ func billingStart(now time.Time) time.Time {
 // Latest returns the service's newest sample, and false if it has none.
 // Once the raw sample has left the billing window (a service no longer
 // measured), it is rebuilt from the daily history: Bytes and At only.
-func (db *DB) Latest(ctx context.Context, serviceID int64) (Sample, bool, error) {
+func (db *DB) Latest(ctx context.Context, serviceID int64) (domain.Sample, bool, error) {
 	const what = "reading the latest sample"
-	s := Sample{ServiceID: serviceID}
+	s := domain.Sample{ServiceID: serviceID}
 	var at int64
 	err := db.read.QueryRowContext(ctx, `SELECT last_at, last_bytes FROM usage_daily
 		WHERE service_id = ? ORDER BY day DESC LIMIT 1`, serviceID).Scan(&at, &s.Bytes)
 	if errors.Is(err, sql.ErrNoRows) {
-		return Sample{}, false, nil
+		return domain.Sample{}, false, nil
 	}
 	if err != nil {
-		return Sample{}, false, db.fail(err, what)
+		return domain.Sample{}, false, db.fail(err, what)
 	}
 	s.At = fromUnix(at)
 	err = db.read.QueryRowContext(ctx, `SELECT bytes, objects, versions, source FROM samples
 		WHERE at = ? AND service_id = ?`, at, serviceID).Scan(&s.Bytes, &s.Objects, &s.Versions, &s.Source)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return Sample{}, false, db.fail(err, what)
+		return domain.Sample{}, false, db.fail(err, what)
 	}
 	return s, true, nil
 }
@@ -226,7 +200,7 @@ func (db *DB) Latest(ctx context.Context, serviceID int64) (Sample, bool, error)
 // Daily returns the service's days from the UTC day holding from to the UTC
 // day holding to, both included, oldest first. Days without samples are
 // absent: a gap in the chart is a gap in collection.
-func (db *DB) Daily(ctx context.Context, serviceID int64, from, to time.Time) ([]DayUsage, error) {
+func (db *DB) Daily(ctx context.Context, serviceID int64, from, to time.Time) ([]domain.DayUsage, error) {
 	const what = "reading daily usage"
 	rows, err := db.read.QueryContext(ctx, `SELECT day, sum_bytes / samples, max_bytes, last_bytes FROM usage_daily
 		WHERE service_id = ? AND day >= ? AND day <= ? ORDER BY day`,
@@ -235,9 +209,9 @@ func (db *DB) Daily(ctx context.Context, serviceID int64, from, to time.Time) ([
 		return nil, db.fail(err, what)
 	}
 	defer rows.Close()
-	var out []DayUsage
+	var out []domain.DayUsage
 	for rows.Next() {
-		var d DayUsage
+		var d domain.DayUsage
 		var day int64
 		if err := rows.Scan(&day, &d.AvgBytes, &d.MaxBytes, &d.LastBytes); err != nil {
 			return nil, db.fail(err, what)
@@ -251,7 +225,7 @@ func (db *DB) Daily(ctx context.Context, serviceID int64, from, to time.Time) ([
 // Monthly returns the service's calendar months (UTC), the months-1 before
 // now's month and now's month itself, oldest first. Months without samples
 // are absent, as in Daily.
-func (db *DB) Monthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]MonthUsage, error) {
+func (db *DB) Monthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]domain.MonthUsage, error) {
 	if months <= 0 {
 		return nil, nil
 	}
@@ -260,12 +234,12 @@ func (db *DB) Monthly(ctx context.Context, serviceID int64, months int, now time
 	if err != nil {
 		return nil, err
 	}
-	var out []MonthUsage
+	var out []domain.MonthUsage
 	var sum int64
 	for _, d := range days {
 		m := monthStart(d.Day)
 		if len(out) == 0 || !out[len(out)-1].Month.Equal(m) {
-			out = append(out, MonthUsage{Month: m})
+			out = append(out, domain.MonthUsage{Month: m})
 			sum = 0
 		}
 		cur := &out[len(out)-1]

@@ -13,11 +13,11 @@ import (
 
 const gib = int64(1) << 30
 
-func sample(id int64, at time.Time, bytes int64) Sample {
-	return Sample{ServiceID: id, At: at, Bytes: bytes, Objects: bytes >> 20, Versions: bytes >> 20, Source: domain.UsageScanner}
+func sample(id int64, at time.Time, bytes int64) domain.Sample {
+	return domain.Sample{ServiceID: id, At: at, Bytes: bytes, Objects: bytes >> 20, Versions: bytes >> 20, Source: domain.UsageScanner}
 }
 
-func record(t *testing.T, db *DB, samples ...Sample) {
+func record(t *testing.T, db *DB, samples ...domain.Sample) {
 	t.Helper()
 	if err := db.RecordCollection(context.Background(), 1, samples, nil, nil); err != nil {
 		t.Fatal(err)
@@ -39,7 +39,7 @@ func TestRecordCollectionDailyAggregates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []DayUsage{
+	want := []domain.DayUsage{
 		{Day: day, AvgBytes: 30, MaxBytes: 50, LastBytes: 30},
 		{Day: day.AddDate(0, 0, 1), AvgBytes: 8, MaxBytes: 8, LastBytes: 8},
 	}
@@ -76,7 +76,7 @@ func TestSecondCollectionInTheSameSecondWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []DayUsage{{Day: day, AvgBytes: 50, MaxBytes: 90, LastBytes: 90}}; !reflect.DeepEqual(got, want) {
+	if want := []domain.DayUsage{{Day: day, AvgBytes: 50, MaxBytes: 90, LastBytes: 90}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("daily\n got %+v\nwant %+v", got, want)
 	}
 	record(t, db, sample(40, at, 90)) // the same figures again change nothing
@@ -88,11 +88,11 @@ func TestSecondCollectionInTheSameSecondWins(t *testing.T) {
 func TestRecordCollectionStates(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
-	if err := db.SaveAccount(ctx, Account{ServerID: 1, ServiceID: 34, Username: "12-34", Group: "g"}); err != nil {
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34", Group: "g"}); err != nil {
 		t.Fatal(err)
 	}
 	// The admin forces a policy while the run is under way.
-	if err := db.SetForced(ctx, 1, 34, domain.PolicyLimited); err != nil {
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Forced: forced(domain.PolicyLimited)}); err != nil {
 		t.Fatal(err)
 	}
 	c.add(time.Hour)
@@ -100,7 +100,7 @@ func TestRecordCollectionStates(t *testing.T) {
 		34: {Warned: true, Policy: domain.PolicyStandard},
 		35: {LimitNotified: true, Policy: domain.PolicyLimited},
 	}
-	if err := db.RecordCollection(ctx, 1, []Sample{sample(34, c.t, 1), sample(35, c.t, 2)}, states, nil); err != nil {
+	if err := db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, 1), sample(35, c.t, 2)}, states, nil); err != nil {
 		t.Fatal(err)
 	}
 	a, _, _ := db.Account(ctx, 1, 34)
@@ -125,7 +125,7 @@ func TestRetentionOverSimulatedMonths(t *testing.T) {
 	ctx := context.Background()
 	c.set(2026, time.January, 1, 2)
 	for range 151 { // Jan 1 to May 31
-		err := db.RecordCollection(ctx, 1, []Sample{sample(34, c.t, 100), sample(35, c.t, 200)}, nil,
+		err := db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, 100), sample(35, c.t, 200)}, nil,
 			map[int64]int{34: 30}) // 35 falls back to the default of 365
 		if err != nil {
 			t.Fatal(err)
@@ -209,7 +209,7 @@ func TestMonthToDateAverageResistsGaming(t *testing.T) {
 		if c.t.Equal(end.Add(-time.Hour)) {
 			v = 0
 		}
-		if err := db.RecordCollection(ctx, 1, []Sample{sample(1, c.t, v)}, nil, map[int64]int{1: 365}); err != nil {
+		if err := db.RecordCollection(ctx, 1, []domain.Sample{sample(1, c.t, v)}, nil, map[int64]int{1: 365}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -228,7 +228,7 @@ func TestMonthly(t *testing.T) {
 	ctx := context.Background()
 	c.set(2025, time.January, 1, 0)
 	end := time.Date(2026, time.March, 10, 0, 0, 0, 0, time.UTC)
-	var samples []Sample
+	var samples []domain.Sample
 	for ; c.t.Before(end); c.add(24 * time.Hour) {
 		// The month's number in GB, and twice a day in February 2026
 		// (a mean of means: the extra samples do not weigh more).
@@ -273,7 +273,7 @@ func TestUsageRunsOverSimulatedDays(t *testing.T) {
 	if err := p.Normalize(); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.SaveAccount(ctx, Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
 		t.Fatal(err)
 	}
 	usage := []int64{1, 5, 8, 9, 8, 7, 9, 10, 12, 12, 9, 11, 2}
@@ -291,7 +291,7 @@ func TestUsageRunsOverSimulatedDays(t *testing.T) {
 		if e.NeedsPolicyChange() {
 			next.Policy = e.WantPolicy // MinIO accepted it
 		}
-		err = db.RecordCollection(ctx, 1, []Sample{sample(34, c.t, g*gib)}, map[int64]domain.AccountState{34: next}, map[int64]int{34: p.HistoryDays})
+		err = db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, g*gib)}, map[int64]domain.AccountState{34: next}, map[int64]int{34: p.HistoryDays})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -321,7 +321,7 @@ func TestUsageRunsOverSimulatedDays(t *testing.T) {
 	}
 
 	// The admin forces the standard policy: usage no longer decides.
-	if err := db.SetForced(ctx, 1, 34, domain.PolicyStandard); err != nil {
+	if err := db.ChangeAccount(ctx, 1, 34, domain.AccountChange{Forced: forced(domain.PolicyStandard)}); err != nil {
 		t.Fatal(err)
 	}
 	a, _, _ := db.Account(ctx, 1, 34)

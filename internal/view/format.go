@@ -5,18 +5,18 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
-// unitSizes are the binary units the product's disk space is given in (see
-// internal/domain: 1 GB = 1,073,741,824 bytes, as WHMCS's own MB columns).
-var unitSizes = map[string]int64{"MB": 1 << 20, "GB": 1 << 30, "TB": 1 << 40, "PB": 1 << 50}
-
-// unitOf returns the unit name and its size in bytes, GB when unknown.
+// unitOf returns the unit name and its size in bytes (internal/domain's
+// binary units), the default unit when unknown.
 func unitOf(u Usage) (string, int64) {
 	name := strings.ToUpper(strings.TrimSpace(u.Unit))
-	size, ok := unitSizes[name]
+	size, ok := domain.UnitSize(name)
 	if !ok {
-		name, size = "GB", unitSizes["GB"]
+		name = domain.DefaultUnit
+		size, _ = domain.UnitSize(name)
 	}
 	if u.UnitBytes > 0 {
 		size = u.UnitBytes

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	puqminio "github.com/puqminios3/puqminio"
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
 // Options configures a Renderer.
@@ -71,7 +72,6 @@ const (
 // ClientPage is the data of the client area.
 type ClientPage struct {
 	Lang            string // a WHMCS language name; unknown names fall back to English
-	Nonce           string // a CSP nonce for the inline style and script, if the page uses one
 	Page            string // overview or stats
 	InstructionURL  string // an http(s) link to setup instructions; anything else is not shown
 	Endpoint        string // host:port, or a full URL, of the S3 API
@@ -87,7 +87,9 @@ type ClientPage struct {
 	RecalculateCSRF string  // when set, Recalculate is a POST form sending this as "token"
 	StatsURL        string  // the statistics page; empty shows the charts on the overview
 	OverviewURL     string  // back from the statistics page
-	Error           string  // a failure to show instead of usage and buckets, in words
+	// Unavailable says the buckets could not be read: the page says so in
+	// the client's language, without the server's own words.
+	Unavailable bool
 }
 
 // Connection is the state of the API connection to the MinIO server.
@@ -104,7 +106,6 @@ type Connection struct {
 // client's secret: WHMCS shows the service password itself when asked.
 type AdminPage struct {
 	Lang        string
-	Nonce       string
 	Connection  Connection
 	Username    string
 	Exists      bool // the user exists on MinIO
@@ -162,12 +163,12 @@ func (l *locale) usage(u Usage) usageView {
 		Source:      u.Source,
 	}
 	switch v.State {
-	case "normal", "warning", "limited":
+	case string(domain.StateNormal), string(domain.StateWarning), string(domain.StateLimited):
 	default:
-		v.State = "normal"
+		v.State = string(domain.StateNormal)
 	}
 	if v.WarnPercent <= 0 || v.WarnPercent > 100 {
-		v.WarnPercent = 90
+		v.WarnPercent = domain.DefaultWarnPercent
 	}
 	if !v.Unlimited {
 		v.Limit = l.InUnit(u.LimitBytes, unit, ub)
@@ -250,11 +251,11 @@ func (r *Renderer) Client(w io.Writer, p ClientPage) error {
 		OverviewURL: webURL(p.OverviewURL, false),
 	}
 	switch v.P.PasswordDisplay {
-	case "show", "button", "hide":
+	case domain.PasswordShow, domain.PasswordButton, domain.PasswordHide:
 	default:
-		v.P.PasswordDisplay = "button"
+		v.P.PasswordDisplay = domain.PasswordButton
 	}
-	if v.P.PasswordDisplay == "hide" {
+	if v.P.PasswordDisplay == domain.PasswordHide {
 		v.P.Secret = ""
 	}
 	v.Charts = v.Stats || v.StatsURL == ""

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/puqminios3/puqminio/cmd/puqminio/wire"
 	"github.com/puqminios3/puqminio/internal/bridge"
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/minioadmin"
@@ -183,7 +184,7 @@ func (f *fixture) rpc(t testing.TB, tag string, req *bridge.Request, binary bool
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		log := slog.New(slog.NewJSONHandler(f.logs.writer("bridge "+req.Action), &slog.HandlerOptions{Level: slog.LevelDebug}))
-		code = bridge.Run(ctx, bytes.NewReader(body), &out, bridge.Env{Now: time.Now, Log: log, Render: bridge.ViewRenderer{}})
+		code = bridge.Run(ctx, bytes.NewReader(body), &out, wire.Env(log))
 	}
 	a := answer{Action: req.Action, Tag: tag, Raw: bytes.Clone(out.Bytes()), Code: code}
 	var resp struct {

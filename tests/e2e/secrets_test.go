@@ -43,7 +43,7 @@ func exercise(t *testing.T, sample, all []*tenant) pageCheck {
 		bin := i%3 == 0
 		tag := "service " + tn.user
 		for _, page := range []string{"overview", "stats"} {
-			a := fx.must(t, tag, fx.serviceReq("render.client", tn, map[string]string{"page": page, "nonce": "n0nce"}), bin)
+			a := fx.must(t, tag, fx.serviceReq("render.client", tn, map[string]string{"page": page}), bin)
 			var r struct{ HTML string }
 			_ = json.Unmarshal(a.Result, &r)
 			pc.client++

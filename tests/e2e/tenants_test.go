@@ -384,7 +384,7 @@ func makeKeys(t *testing.T, ctx context.Context, tn, other *tenant) ([]accessKey
 	expectDenied("enable/disable another user", adm.SetUserStatus(ctx, other.user, false))
 	_, err = adm.ListServiceAccounts(ctx, other.user)
 	expectDenied("list another user's access keys", err)
-	expectDenied("join a group", adm.UpdateGroupMembers(ctx, "admins", []string{tn.user}, false))
+	expectDenied("join a group", adm.AddGroupMembers(ctx, "admins", tn.user))
 	_, err = adm.UserInfo(ctx, other.user)
 	expectDenied("read another user", err)
 	return keys, esc

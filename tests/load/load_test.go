@@ -437,7 +437,7 @@ func (h *harness) act(rnd *rand.Rand, pick int, cfg config, users []user) {
 		if rnd.IntN(2) == 0 {
 			page = "stats"
 		}
-		h.call(name, interactiveTimeout, h.request(name, interactiveTimeout, anySvc(), &p, map[string]any{"page": page, "nonce": "n0nce"}))
+		h.call(name, interactiveTimeout, h.request(name, interactiveTimeout, anySvc(), &p, map[string]any{"page": page}))
 	case "render.admin":
 		h.call(name, interactiveTimeout, h.request(name, interactiveTimeout, anySvc(), &p, nil))
 	case "account.info":

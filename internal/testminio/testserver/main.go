@@ -3,6 +3,11 @@
 // the root credentials, then serves until its standard input closes or it
 // receives SIGTERM/SIGINT, and removes its data directory on the way out.
 //
+// The line also names laggingEndpoint: the same server behind a proxy whose
+// data usage answer says the scanner last finished three hours ago, as a
+// busy server's lagging scanner does; a real server cannot be made to lag
+// on demand.
+//
 //	go run ./internal/testminio/testserver [-tls]
 package main
 
@@ -14,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/puqminios3/puqminio/internal/testminio"
 )
@@ -33,9 +39,16 @@ func main() {
 		os.Exit(1)
 	}
 	defer s.Stop()
+	lagging, err := laggingScanner(s, 3*time.Hour)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	defer lagging.Close()
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"endpoint": s.Endpoint, "accessKey": s.AccessKey, "secretKey": s.SecretKey,
 		"secure": s.Secure, "caPem": string(s.CAPEM), "dataDir": s.DataDir,
+		"laggingEndpoint": lagging.Addr().String(),
 	})
 	done := make(chan struct{})
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()

@@ -1,0 +1,310 @@
+package account
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/puqminios3/puqminio/internal/domain"
+)
+
+// SetEnabled suspends (false) or unsuspends (true) the user. A disabled
+// user's access keys stop working with it.
+func (m *Manager) SetEnabled(ctx context.Context, svc domain.ServiceRef, enabled bool) error {
+	if err := checkService(svc); err != nil {
+		return err
+	}
+	if err := m.Admin.SetUserStatus(ctx, svc.Username, enabled); err != nil {
+		return err
+	}
+	m.log().Info("account status set", "service", svc.ID, "user", svc.Username, "enabled", enabled)
+	return nil
+}
+
+// ChangePassword sets svc.Password as the new secret and keeps the
+// account's status: the server's add-user would otherwise re-enable a
+// suspended user.
+func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef) error {
+	if err := checkService(svc); err != nil {
+		return err
+	}
+	if svc.Password == "" {
+		return domain.Errorf(domain.EMISSING, "service.password (the new password) is required")
+	}
+	if err := domain.ValidatePassword(svc.Password); err != nil {
+		return domain.Field("service.password", err)
+	}
+	info, err := m.Admin.UserInfo(ctx, svc.Username)
+	if err != nil {
+		return err
+	}
+	if err := m.Admin.ChangeSecret(ctx, svc.Username, svc.Password, info.Enabled); err != nil {
+		return err
+	}
+	m.log().Info("password changed", "service", svc.ID, "user", svc.Username)
+	return nil
+}
+
+// ChangePackage moves the account to a new product: group, policies and
+// limits. The policy is decided again at once from the last measured
+// usage, and a policy an admin forced is released.
+func (m *Manager) ChangePackage(ctx context.Context, svc domain.ServiceRef, p domain.Product) (domain.PolicyState, error) {
+	if err := checkService(svc); err != nil {
+		return "", err
+	}
+	if err := p.Normalize(); err != nil {
+		return "", err
+	}
+	st, err := m.store()
+	if err != nil {
+		return "", err
+	}
+	if _, err := m.Admin.UserInfo(ctx, svc.Username); err != nil {
+		return "", err
+	}
+	rec, err := m.record(ctx, st, svc)
+	if err != nil {
+		return "", err
+	}
+	if err := m.syncGroup(ctx, svc.Username, rec.Group, p.Group); err != nil {
+		return "", err
+	}
+	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: svc.Username, Group: &p.Group}); err != nil {
+		return "", err
+	}
+	return m.applyPolicy(ctx, st, svc, &p, "")
+}
+
+// AppliedPolicy is the policy an account holds after ApplyPolicy, and the
+// policy an admin forced ("" when usage decides).
+type AppliedPolicy struct {
+	Policy domain.PolicyState `json:"policyState"`
+	Forced domain.PolicyState `json:"forced"`
+}
+
+// ApplyPolicy decides and applies the account's policy. mode "auto" (or "")
+// decides from the last measured usage and clears a forced state;
+// "standard" and "limited" force that policy until the next "auto".
+func (m *Manager) ApplyPolicy(ctx context.Context, svc domain.ServiceRef, p domain.Product, mode string) (AppliedPolicy, error) {
+	if err := checkService(svc); err != nil {
+		return AppliedPolicy{}, err
+	}
+	forced, err := domain.ParsePolicyMode(mode)
+	if err != nil {
+		return AppliedPolicy{}, err
+	}
+	if err := p.Normalize(); err != nil {
+		return AppliedPolicy{}, err
+	}
+	st, err := m.store()
+	if err != nil {
+		return AppliedPolicy{}, err
+	}
+	state, err := m.applyPolicy(ctx, st, svc, &p, forced)
+	return AppliedPolicy{Policy: state, Forced: forced}, err
+}
+
+// applyPolicy applies the policy usage (or the forced state) calls for and
+// records it, with the forced state. p is normalized.
+func (m *Manager) applyPolicy(ctx context.Context, st Store, svc domain.ServiceRef, p *domain.Product, forced domain.PolicyState) (domain.PolicyState, error) {
+	rec, err := m.record(ctx, st, svc)
+	if err != nil {
+		return "", err
+	}
+	rec.State.Forced = forced
+	var used int64
+	if last, ok, err := st.Latest(ctx, svc.ID); err != nil {
+		return "", err
+	} else if ok {
+		used = last.Bytes
+	}
+	ev := domain.Evaluate(p, svc.Username, used, rec.State)
+	if err := m.writePolicy(ctx, svc.Username, p, ev.WantPolicy, true); err != nil {
+		return "", err
+	}
+	ch := domain.AccountChange{Username: svc.Username, Policy: ev.WantPolicy, Forced: &forced}
+	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, ch); err != nil {
+		return "", err
+	}
+	return ev.WantPolicy, nil
+}
+
+// writePolicy writes the standard or limited document into the user's own
+// canned policy. Replacing the document in place is a single call, so the
+// tenant never sees a moment with both or neither. attach makes sure the
+// policy is attached (an encrypted call, skipped in bulk runs).
+func (m *Manager) writePolicy(ctx context.Context, user string, p *domain.Product, state domain.PolicyState, attach bool) error {
+	doc, err := p.PolicyDocument(state, user)
+	if err != nil {
+		return err
+	}
+	pol := domain.PolicyName(user)
+	if err := m.Admin.AddCannedPolicy(ctx, pol, doc); err != nil {
+		return err
+	}
+	if attach {
+		return m.ensureAttached(ctx, user, pol)
+	}
+	return nil
+}
+
+// ensureAttached attaches pol to user unless it is attached already. The
+// check is a plain read; the attach is an encrypted call that costs an
+// Argon2id derivation here and another in MinIO, so it is made only when
+// needed. MinIO briefly answers "no such user" to an attach while the same
+// user's status is being changed (an admin's suspend in another request);
+// when the user is there on a second look, the attach is tried once more.
+func (m *Manager) ensureAttached(ctx context.Context, user, pol string) error {
+	info, err := m.Admin.UserInfo(ctx, user)
+	if err != nil {
+		return err
+	}
+	if slices.Contains(info.Policies, pol) {
+		return nil
+	}
+	err = m.Admin.AttachPolicy(ctx, user, pol)
+	if isNotFound(err) {
+		if _, rerr := m.Admin.UserInfo(ctx, user); rerr == nil {
+			err = m.Admin.AttachPolicy(ctx, user, pol)
+		}
+	}
+	return err
+}
+
+// Terminate removes everything the account holds: every object version and
+// delete marker in its buckets, the buckets, its access keys, its group
+// memberships, the user and its policy. Objects under retention or legal
+// hold stop it before anything is deleted. An account already gone is fine.
+func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.Terminated, error) {
+	out := domain.Terminated{Username: svc.Username}
+	user := svc.Username
+	if err := checkService(svc); err != nil {
+		return out, err
+	}
+	st, err := m.store()
+	if err != nil {
+		return out, err
+	}
+	info, err := m.Admin.UserInfo(ctx, user)
+	exists := err == nil
+	if err != nil && !isNotFound(err) {
+		return out, err
+	}
+	buckets, err := m.S3.BucketsOf(ctx, user)
+	if err != nil {
+		return out, err
+	}
+	names := make([]string, len(buckets))
+	for i, b := range buckets {
+		names[i] = b.Name
+	}
+	locked, err := m.S3.FindLocked(ctx, names, m.now(), 5)
+	if err != nil {
+		return out, err
+	}
+	if len(locked) > 0 {
+		var b strings.Builder
+		for i, l := range locked {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			fmt.Fprintf(&b, "%s/%s (%s)", l.Bucket, domain.Printable(l.Key), l.Reason)
+		}
+		return out, domain.Errorf(domain.ERETENTION, "nothing was deleted: objects of %s are protected: %s. Wait for the retention to end or lift the legal hold, then terminate again", user, b.String())
+	}
+	if exists && info.Enabled {
+		// No writes while we empty the buckets.
+		if err := m.Admin.SetUserStatus(ctx, user, false); err != nil {
+			return out, err
+		}
+	}
+	for _, b := range buckets {
+		n, err := m.S3.Purge(ctx, b.Name)
+		out.Objects += n
+		if err != nil {
+			return out, err
+		}
+		out.Buckets++
+	}
+	if exists {
+		keys, err := m.Admin.ListServiceAccounts(ctx, user)
+		if err != nil && !isNotFound(err) {
+			return out, err
+		}
+		for _, k := range keys {
+			if err := m.Admin.DeleteServiceAccount(ctx, k.AccessKey); err != nil && !isNotFound(err) {
+				return out, err
+			}
+			out.AccessKeys++
+		}
+		groups := slices.Clone(info.Groups)
+		sort.Strings(groups)
+		for _, g := range groups {
+			if err := m.Admin.RemoveGroupMembers(ctx, g, user); err != nil && !isNotFound(err) {
+				return out, err
+			}
+		}
+		if err := m.Admin.RemoveUser(ctx, user); err != nil && !isNotFound(err) {
+			return out, err
+		}
+	}
+	if err := m.Admin.RemoveCannedPolicy(ctx, domain.PolicyName(user)); err != nil && !isNotFound(err) {
+		return out, err
+	}
+	if err := m.confirmUserGone(ctx, user); err != nil {
+		return out, err
+	}
+	if err := m.confirmBucketsGone(ctx, user); err != nil {
+		return out, err
+	}
+	if err := st.DeleteAccount(ctx, m.ServerID, svc.ID); err != nil {
+		return out, err
+	}
+	m.log().Info("account terminated", "service", svc.ID, "user", user, "buckets", out.Buckets, "objects", out.Objects)
+	return out, nil
+}
+
+// confirmUserGone checks that the server no longer knows user, and removes
+// it once more if it does. After the server was paused (SIGSTOP) while a
+// removal waited in it, MinIO was seen to list the removed user again, with
+// no policy: a reload of its user cache raced with the removal.
+func (m *Manager) confirmUserGone(ctx context.Context, user string) error {
+	for attempt := 0; ; attempt++ {
+		_, err := m.Admin.UserInfo(ctx, user)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if attempt == 1 {
+			return domain.Retryf(domain.EUNAVAILABLE, "remove user %s: MinIO still lists the user after removing it twice; retrying is safe", user)
+		}
+		if err := m.Admin.RemoveUser(ctx, user); err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+}
+
+// confirmBucketsGone checks that no bucket of user is listed any more, and
+// removes the ones that are once more. MinIO's scanner was seen to bring
+// back a bucket it was scanning while terminate removed it: an empty
+// bucket without metadata (no creation date) that a plain removal clears.
+func (m *Manager) confirmBucketsGone(ctx context.Context, user string) error {
+	for attempt := 0; ; attempt++ {
+		left, err := m.S3.BucketsOf(ctx, user)
+		if err != nil || len(left) == 0 {
+			return err
+		}
+		if attempt == 1 {
+			return domain.Retryf(domain.EUNAVAILABLE, "remove bucket %s: MinIO still lists the bucket after removing it twice; retrying is safe", left[0].Name)
+		}
+		for _, b := range left {
+			if _, err := m.S3.Purge(ctx, b.Name); err != nil {
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,192 @@
+package bridge
+
+import (
+	"context"
+	"strings"
+
+	"github.com/puqminios3/puqminio/internal/account"
+	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/view"
+)
+
+// renderParams are the params of render.client and render.admin.
+type renderParams struct {
+	Page           string `json:"page"`           // overview or stats
+	RecalculateURL string `json:"recalculateUrl"` // where the Recalculate button goes
+	CSRF           string `json:"csrf"`           // WHMCS's token; makes Recalculate a POST
+	StatsURL       string `json:"statsUrl"`
+	OverviewURL    string `json:"overviewUrl"`
+	OverridesDir   string `json:"overridesDir"` // the admin's string overrides (view.Options)
+}
+
+// preparePage decodes the params of a render action and loads the
+// templates with the admin's language overrides. Overrides that do not load
+// (a typo in a key, a dropped placeholder) are left out rather than costing
+// every client their page; the admin tab says why.
+func preparePage(req *Request, env Env) (pageSetup, error) {
+	var p renderParams
+	if err := decodeParams(req.Params, &p); err != nil {
+		return pageSetup{}, err
+	}
+	switch p.Page {
+	case "":
+		p.Page = view.PageOverview
+	case view.PageOverview, view.PageStats:
+	default:
+		return pageSetup{}, domain.Errorf(domain.EINVALID, "params.page must be overview or stats")
+	}
+	if strings.ContainsRune(p.OverridesDir, 0) {
+		return pageSetup{}, domain.Errorf(domain.EINVALID, "params.overridesDir holds a NUL byte")
+	}
+	if env.Renderer == nil {
+		return pageSetup{}, domain.Errorf(domain.EINTERNAL, "no renderer")
+	}
+	r, err := env.Renderer(p.OverridesDir)
+	if err == nil {
+		return pageSetup{params: p, renderer: r}, nil
+	}
+	overridesErr := domain.Errorf(domain.EINVALID, "the language overrides in %s were not used: %s", domain.Printable(p.OverridesDir), domain.Printable(err.Error()))
+	env.Log.Warn("language overrides not used", "dir", p.OverridesDir, "err", err.Error())
+	if r, err = env.Renderer(""); err != nil {
+		return pageSetup{}, domain.Errorf(domain.EINTERNAL, "cannot load the page templates: %s", err)
+	}
+	return pageSetup{params: p, renderer: r, overridesErr: overridesErr}, nil
+}
+
+// pageSetup is a render action's params and renderer; overridesErr says
+// why the admin's language overrides were left out.
+type pageSetup struct {
+	params       renderParams
+	renderer     Renderer
+	overridesErr error
+}
+
+func renderClient(req *Request, env Env) (job, error) {
+	ps, err := preparePage(req, env)
+	if err != nil {
+		return nil, err
+	}
+	p, r := ps.params, ps.renderer
+	return func(ctx context.Context, m *account.Manager) (any, error) {
+		o, err := m.Overview(ctx, *req.Service, *req.Product)
+		if err != nil {
+			return nil, err
+		}
+		page := clientPage(req, p, o)
+		if o.BucketsErr != nil {
+			// The client reads a plain sentence (the page's own words);
+			// the detail is for the log and the admin tab.
+			page.Unavailable = true
+			env.Log.Warn("client area without bucket figures", "service", req.Service.ID, "err", domain.ErrorMessage(o.BucketsErr))
+		}
+		var b strings.Builder
+		if err := r.Client(&b, page); err != nil {
+			return nil, domain.Errorf(domain.EINTERNAL, "render client area: %s", err)
+		}
+		return map[string]string{"html": b.String()}, nil
+	}, nil
+}
+
+func renderAdmin(req *Request, env Env) (job, error) {
+	ps, err := preparePage(req, env)
+	if err != nil {
+		return nil, err
+	}
+	r, overridesErr := ps.renderer, ps.overridesErr
+	return func(ctx context.Context, m *account.Manager) (any, error) {
+		v, err := m.AdminView(ctx, *req.Service, *req.Product)
+		if err != nil {
+			return nil, err
+		}
+		page := adminPage(req, v)
+		if overridesErr != nil {
+			page.Errors = append(page.Errors, domain.ErrorMessage(overridesErr))
+		}
+		var b strings.Builder
+		if err := r.Admin(&b, page); err != nil {
+			return nil, domain.Errorf(domain.EINTERNAL, "render admin tab: %s", err)
+		}
+		return map[string]string{"html": b.String()}, nil
+	}, nil
+}
+
+// pageUsage is the usage box of both pages.
+func pageUsage(p *domain.Product, o account.Overview) view.Usage {
+	return view.Usage{
+		UsedBytes: o.Latest.Bytes, LimitBytes: p.LimitBytes(), Unit: p.Unit, UnitBytes: p.UnitBytes(),
+		WarnPercent: p.WarnPercent, State: string(o.Evaluation.State), Forced: string(o.Forced),
+		MeasuredAt: o.Latest.At, Source: o.Latest.Source,
+	}
+}
+
+func pageDaily(o account.Overview) []view.Point {
+	out := make([]view.Point, 0, len(o.Daily))
+	for _, d := range o.Daily {
+		out = append(out, view.Point{At: d.Day, Bytes: d.LastBytes})
+	}
+	return out
+}
+
+func pageBuckets(bs []domain.Bucket) []view.Bucket {
+	out := make([]view.Bucket, 0, len(bs))
+	for _, b := range bs {
+		out = append(out, view.Bucket{Name: b.Name, Bytes: b.Bytes, Objects: b.Objects, Versions: b.Versions})
+	}
+	return out
+}
+
+// clientPage is the client area's data.
+func clientPage(req *Request, p renderParams, o account.Overview) view.ClientPage {
+	svc, prod := req.Service, &o.Product
+	endpoint := prod.PublicEndpoint
+	if endpoint == "" {
+		endpoint = req.Server.Endpoint
+	}
+	page := view.ClientPage{
+		Lang: svc.Lang, Page: p.Page, InstructionURL: prod.InstructionURL,
+		Endpoint: endpoint, Secure: req.Server.Secure, AccessKey: svc.Username,
+		PasswordDisplay: prod.PasswordDisplay, RecalculateURL: p.RecalculateURL, RecalculateCSRF: p.CSRF,
+		StatsURL: p.StatsURL, OverviewURL: p.OverviewURL,
+		Usage: pageUsage(prod, o), Daily: pageDaily(o), Buckets: pageBuckets(o.Buckets),
+	}
+	if prod.PasswordDisplay != domain.PasswordHide {
+		page.Secret = svc.Password
+	}
+	page.Monthly = make([]view.Point, 0, len(o.Monthly))
+	for _, mo := range o.Monthly {
+		page.Monthly = append(page.Monthly, view.Point{At: mo.Month, Bytes: mo.AvgBytes})
+	}
+	return page
+}
+
+// adminPage is the admin tab's data; errors are shown to the admin in
+// full.
+func adminPage(req *Request, v account.AdminView) view.AdminPage {
+	svc, prod := req.Service, &v.Product
+	page := view.AdminPage{Lang: "english", Username: svc.Username, Groups: []string{},
+		Usage: pageUsage(prod, v.Overview), Daily: pageDaily(v.Overview), Buckets: pageBuckets(v.Buckets)}
+	if v.ServerErr != nil {
+		page.Connection.Error = domain.ErrorMessage(v.ServerErr)
+	} else {
+		si := v.Server
+		page.Connection = view.Connection{OK: true, Version: si.Version(), Mode: si.Mode, DrivesOnline: si.DrivesOnline(), DrivesOffline: si.DrivesOffline()}
+	}
+	switch {
+	case svc.Username == "":
+		page.Errors = append(page.Errors, "This service has no MinIO user yet: run Create.")
+	case v.ServerErr != nil:
+	case v.DetailsErr != nil:
+		page.Errors = append(page.Errors, domain.ErrorMessage(v.DetailsErr))
+	default:
+		d := v.Details
+		page.Exists, page.Enabled, page.Groups = d.Exists, d.Enabled, d.Groups
+		page.PolicyState, page.Forced = string(d.PolicyState), string(d.Forced)
+		if !d.Exists {
+			page.Errors = append(page.Errors, "The user "+svc.Username+" does not exist on MinIO: run Create, or Terminate to clean up.")
+		}
+	}
+	if v.BucketsErr != nil {
+		page.Errors = append(page.Errors, domain.ErrorMessage(v.BucketsErr))
+	}
+	return page
+}

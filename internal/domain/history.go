@@ -1,0 +1,59 @@
+package domain
+
+import "time"
+
+// Account is what the usage store keeps about one WHMCS service on one
+// server.
+//
+// Username is recorded before any change on the server on create, so that
+// a retried create reuses the same name. It is empty when the row was first
+// written by a usage run or an admin action rather than by a create (a
+// service older than the database); callers treat an empty Username as
+// "not recorded".
+type Account struct {
+	ServerID  int64
+	ServiceID int64
+	Username  string
+	Group     string
+	State     AccountState
+	CreatedAt time.Time // set on first save, never changed after
+	CheckedAt time.Time // the last usage run that measured it; zero if none
+}
+
+// AccountChange names the stored fields of an account that an action
+// changes. Fields left nil (or "") keep their stored value, so that an
+// admin's click and a usage run working on the same account at once never
+// undo each other's changes.
+type AccountChange struct {
+	// Username is recorded when the row is new or has no user name yet.
+	Username string
+	Group    *string
+	Policy   PolicyState // the policy now applied on the server; "" keeps it
+	Forced   *PolicyState
+}
+
+// Sample is one measurement of one service's storage.
+type Sample struct {
+	ServiceID int64
+	At        time.Time // kept to the second
+	Bytes     int64
+	Objects   int64
+	Versions  int64
+	Source    string // UsageScanner or UsageExact
+}
+
+// DayUsage is one UTC day of a service's usage, for charts.
+type DayUsage struct {
+	Day       time.Time // 00:00 UTC
+	AvgBytes  int64     // mean of the day's samples
+	MaxBytes  int64
+	LastBytes int64
+}
+
+// MonthUsage is one UTC calendar month of a service's usage, for charts.
+type MonthUsage struct {
+	Month    time.Time // 00:00 UTC on the first
+	AvgBytes int64     // mean of the daily means, so each day weighs the same
+	MaxBytes int64
+	Days     int // days with samples
+}
