@@ -43,14 +43,36 @@ class ConfigOptionsTest extends PuqTestCase
 
     public function testDefaultPoliciesAreJsonScopedToTheTenant()
     {
-        foreach ([ProductSettings::DEFAULT_POLICY, ProductSettings::DEFAULT_LIMIT_POLICY] as $policy) {
+        $options = puqMinIOS3_ConfigOptions();
+        $standard = $options['Raw Policy']['Default'];
+        $limit = $options['Raw policy Disk limit']['Default'];
+        foreach ([$standard, $limit] as $policy) {
             $doc = json_decode($policy, true);
             $this->assertSame('2012-10-17', $doc['Version']);
             foreach ($doc['Statement'] as $st) {
                 $this->assertSame(['arn:aws:s3:::<USER_ID>', 'arn:aws:s3:::<USER_ID>/*', 'arn:aws:s3:::<USER_ID>-*'], $st['Resource']);
             }
         }
-        $this->assertStringNotContainsString('s3:PutObject', ProductSettings::DEFAULT_LIMIT_POLICY);
+        $this->assertStringNotContainsString('s3:PutObject', $limit);
+    }
+
+    /**
+     * The defaults shown are the ones the binary applies to an empty
+     * setting: one source, asked, not copied.
+     */
+    public function testDefaultsComeFromTheBinary()
+    {
+        $options = puqMinIOS3_ConfigOptions();
+        $product = ProductSettings::defaults()['product'];
+        $this->assertSame($product['policy'], $options['Raw Policy']['Default']);
+        $this->assertSame($product['passwordRule'], $options['Password rule']['Default']);
+        $this->assertSame((string) $product['warnPercent'], $options['Notification, used disk space X %']['Default']);
+        $this->assertSame($product['unit'], $options['Unit']['Default']);
+        $this->assertSame('10', $options['Disk space size']['Default'], 'a prefill of the module keeps its own value');
+        $source = file_get_contents(self::ROOT . '/whmcs/modules/servers/puqMinIOS3/lib/ProductSettings.php');
+        foreach (['2012-10-17', '123456789QAZ', "'90'", "'GB' => 'GB'", "'365'"] as $copy) {
+            $this->assertStringNotContainsString($copy, $source, 'a default of the binary is copied into PHP');
+        }
     }
 
     public function testEmailTemplateLoaderListsProductTemplates()

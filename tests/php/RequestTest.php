@@ -72,7 +72,7 @@ class RequestTest extends PuqTestCase
         $this->assertTrue($p['defaultBucket']);
         $this->assertFalse($p['allowForeignResources']);
         $this->assertArrayNotHasKey('historyDays', $p, 'an empty number means "default"');
-        $this->assertSame(ProductSettings::DEFAULT_POLICY, $p['policy']);
+        $this->assertSame(ProductSettings::defaults()['product']['policy'], $p['policy']);
         $this->assertSame('{client_id}-{service_id}', $p['usernameRule']);
     }
 

@@ -149,21 +149,23 @@ abstract class PuqTestCase extends TestCase
     }
 
     /**
-     * Server parameters as WHMCS passes them, for the test MinIO server.
+     * Server parameters as WHMCS passes them, for the test MinIO server;
+     * $via 'laggingEndpoint' reaches it through the proxy whose scanner
+     * figures are three hours old.
      */
-    protected static function serverParams($serverId = 1)
+    protected static function serverParams($serverId = 1, $via = 'endpoint')
     {
         $m = self::minio();
-        list($host, $port) = explode(':', $m['endpoint']);
+        list($host, $port) = explode(':', $m[$via]);
         $params = [
             'serverid' => $serverId,
             'serverhostname' => $host,
             'serverip' => '',
             'serverport' => $port,
-            'serversecure' => (bool) $m['secure'],
+            'serversecure' => (bool) $m['secure'] && $via === 'endpoint',
             'serverusername' => $m['accessKey'],
             'serverpassword' => $m['secretKey'],
-            'serveraccesshash' => (string) ($m['caPem'] ?? ''),
+            'serveraccesshash' => $via === 'endpoint' ? (string) ($m['caPem'] ?? '') : '',
         ];
         $pdo = WhmcsEmulation::pdo();
         $exists = $pdo->prepare('SELECT COUNT(*) FROM tblservers WHERE id = ?');
@@ -171,23 +173,27 @@ abstract class PuqTestCase extends TestCase
         if (!$exists->fetchColumn()) {
             $pdo->prepare("INSERT INTO tblservers (id, name, type, hostname, port, secure, username, password, accesshash)
                 VALUES (?, 'minio', 'puqMinIOS3', ?, ?, ?, ?, ?, ?)")
-                ->execute([$serverId, $host, $port, $m['secure'] ? 'on' : '', $m['accessKey'],
-                    encrypt($m['secretKey']), (string) ($m['caPem'] ?? '')]);
+                ->execute([$serverId, $host, $port, $m['secure'] && $via === 'endpoint' ? 'on' : '', $m['accessKey'],
+                    encrypt($m['secretKey']), $params['serveraccesshash']]);
         }
         return $params;
     }
 
     /**
-     * Product settings as configoption1..N, from JSON-named overrides.
+     * Product settings as configoption1..N, from JSON-named overrides; the
+     * rest as WHMCS saves a new product: with the defaults ConfigOptions
+     * shows (the binary's).
      */
     protected static function configOptions(array $settings = [])
     {
+        $shown = \WHMCS\Module\Server\PuqMinIOS3\ProductSettings::configOptions();
         $out = [];
         $n = 0;
         foreach (\WHMCS\Module\Server\PuqMinIOS3\ProductSettings::fields() as $name => $field) {
             $n++;
+            $default = $shown[$field[1]['FriendlyName']]['Default'] ?? '';
             $value = array_key_exists($name, $settings) ? $settings[$name]
-                : ($field[1]['Type'] === 'yesno' ? '' : ($field[1]['Default'] ?? ''));
+                : ($field[1]['Type'] === 'yesno' ? '' : $default);
             if ($value === true) {
                 $value = 'on';
             } elseif ($value === false) {
@@ -228,6 +234,19 @@ abstract class PuqTestCase extends TestCase
             'customfields' => [],
             'clientsdetails' => ['email' => 'client@example.com', 'firstname' => 'Ann', 'language' => ''],
         ], $overrides);
+    }
+
+    /**
+     * Moves the binary's record of when it last measured the services on
+     * $serverId back by $seconds, as if that much time had passed.
+     */
+    protected static function ageLastMeasurement($serverId, $seconds)
+    {
+        $db = new \PDO('sqlite:' . self::tmp() . '/store/usage.db');
+        $db->setAttribute(\PDO::ATTR_ERRMODE, \PDO::ERRMODE_EXCEPTION);
+        $db->exec('PRAGMA busy_timeout = 10000');
+        $db->prepare('UPDATE accounts SET checked_at = checked_at - ? WHERE server_id = ? AND checked_at > 0')
+            ->execute([(int) $seconds, (int) $serverId]);
     }
 
     /** The service's row in tblhosting. */

@@ -1,5 +1,7 @@
 <?php
 
+use WHMCS\Module\Server\PuqMinIOS3\Usage;
+
 /**
  * Disk usage: UsageUpdate, the Recalculate button, the after-cron re-check
  * and usage billing, against the real binary and MinIO.
@@ -94,10 +96,29 @@ class UsageTest extends PuqTestCase
         $hook([]);
         $this->assertSame(1, (int) self::hosting($p['serviceid'])['diskusage'], 'measured before the interval passed');
 
-        WhmcsEmulation::pdo()->prepare('UPDATE tblhosting SET lastupdate = ? WHERE id = ?')
-            ->execute([date('Y-m-d H:i:s', time() - 3601), $p['serviceid']]);
+        self::ageLastMeasurement(1, 3601);
         $hook([]);
         $this->assertSame(2, (int) self::hosting($p['serviceid'])['diskusage']);
+        $this->assertSame('success', puqMinIOS3_TerminateAccount($p));
+    }
+
+    /**
+     * The re-check counts from the binary's own last run, not from the age
+     * of MinIO's scanner figures: a scanner three hours behind once made
+     * every cron run (every 5 minutes) measure the whole server again.
+     */
+    public function testRecheckIgnoresALaggingScanner()
+    {
+        $p = $this->createAccount($this->smallProduct() + ['usageMode' => 'scanner', 'checkIntervalMinutes' => '60']);
+        // The service now lives on server 7, reached through the proxy whose
+        // scanner figures are three hours old.
+        self::serverParams(7, 'laggingEndpoint');
+        WhmcsEmulation::pdo()->prepare('UPDATE tblhosting SET server = 7 WHERE id = ?')->execute([$p['serviceid']]);
+
+        $this->assertSame([7 => 'ok'], Usage::recheckDue(), 'a never-measured service was not due');
+        $this->assertSame([], Usage::recheckDue(), 'measured again a minute later because the scanner lags');
+        self::ageLastMeasurement(7, 3601);
+        $this->assertSame([7 => 'ok'], Usage::recheckDue(), 'not measured once the interval had passed');
         $this->assertSame('success', puqMinIOS3_TerminateAccount($p));
     }
 

@@ -6,6 +6,7 @@
  *
  *  - logModuleCall, logActivity, localAPI('SendEmail'), encrypt/decrypt,
  *    add_hook: they record what they are given in WhmcsEmulation;
+ *  - generate_token: the session's CSRF token;
  *  - WHMCS\Database\Capsule::connection()->getPdo(): an SQLite database with
  *    the columns of tblhosting, tblproducts, tblemailtemplates and
  *    tblservers that the module reads and writes;
@@ -129,6 +130,19 @@ namespace {
     {
         $value = (string) $value;
         return strncmp($value, 'enc:', 4) === 0 ? (string) base64_decode(substr($value, 4)) : '';
+    }
+
+    /**
+     * WHMCS's CSRF token of the session: generate_token('plain') is the bare
+     * token its client-area forms post as "token".
+     */
+    function generate_token($type = 'form')
+    {
+        if (!isset($_SESSION['tkval'])) {
+            $_SESSION['tkval'] = bin2hex(random_bytes(20));
+        }
+        return $type === 'plain' ? $_SESSION['tkval']
+            : '<input type="hidden" name="token" value="' . $_SESSION['tkval'] . '" />';
     }
 
     function add_hook($hookPoint, $priority, $function)

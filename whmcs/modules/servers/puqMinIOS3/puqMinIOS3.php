@@ -302,7 +302,7 @@ function puqMinIOS3_RecalculateDiskSpace(array $params)
 function puqMinIOS3_AdminServicesTabFields(array $params)
 {
     try {
-        $result = Rpc::call(Request::forService('render.admin', $params), Request::secrets($params));
+        $result = Rpc::call(Request::forService('render.admin', $params, Request::adminPage()), Request::secrets($params));
         return ['MinIO S3' => (string) ($result['html'] ?? '')];
     } catch (\Throwable $e) {
         return ['MinIO S3' => '<div class="alert alert-danger">'
@@ -320,7 +320,8 @@ function puqMinIOS3_ClientArea(array $params)
 {
     try {
         $page = (($_GET['puqs3page'] ?? '') === 'stats') ? 'stats' : 'overview';
-        $result = Rpc::call(Request::forService('render.client', $params, ['page' => $page]), Request::secrets($params));
+        $result = Rpc::call(Request::forService('render.client', $params, Request::clientPage($params, $page)),
+            Request::secrets($params));
         return (string) ($result['html'] ?? '');
     } catch (\Throwable $e) {
         return '<div class="alert alert-warning">'

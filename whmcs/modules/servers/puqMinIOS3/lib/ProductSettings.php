@@ -4,6 +4,12 @@
  * Module Settings tab (ConfigOptions) and the "product" object of the bridge
  * request. WHMCS stores the values as configoption1..N in the order declared
  * here, so fields are only ever appended, never reordered or removed.
+ *
+ * The values the binary applies when a setting is left empty (units, the
+ * default policies, the username and password rules, the 90 % warning, ...)
+ * are the binary's: ConfigOptions asks it (action product.defaults) and
+ * shows them as the fields' defaults. This file holds only WHMCS's side:
+ * labels, field types and order.
  */
 
 namespace WHMCS\Module\Server\PuqMinIOS3;
@@ -14,53 +20,6 @@ class ProductSettings
     const TEXT = 'text';
     const NUMBER = 'number';
     const BOOL = 'bool';
-
-    /** The standard policy: everything S3 allows, on the tenant's own buckets only. */
-    const DEFAULT_POLICY = <<<'JSON'
-{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": ["s3:*"],
-      "Resource": [
-        "arn:aws:s3:::<USER_ID>",
-        "arn:aws:s3:::<USER_ID>/*",
-        "arn:aws:s3:::<USER_ID>-*"
-      ]
-    }
-  ]
-}
-JSON;
-
-    /** The disk-limit policy: list, read and delete to free space, but no writes. */
-    const DEFAULT_LIMIT_POLICY = <<<'JSON'
-{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetBucketLocation",
-        "s3:ListBucket",
-        "s3:ListBucketVersions",
-        "s3:ListBucketMultipartUploads",
-        "s3:ListMultipartUploadParts",
-        "s3:AbortMultipartUpload",
-        "s3:GetObject",
-        "s3:GetObjectVersion",
-        "s3:DeleteObject",
-        "s3:DeleteObjectVersion"
-      ],
-      "Resource": [
-        "arn:aws:s3:::<USER_ID>",
-        "arn:aws:s3:::<USER_ID>/*",
-        "arn:aws:s3:::<USER_ID>-*"
-      ]
-    }
-  ]
-}
-JSON;
 
     /**
      * The fields, in configoption order: JSON name => [kind, WHMCS field].
@@ -74,8 +33,6 @@ JSON;
             'unit' => [self::TEXT, [
                 'FriendlyName' => 'Unit',
                 'Type' => 'dropdown',
-                'Options' => ['MB' => 'MB', 'GB' => 'GB', 'TB' => 'TB', 'PB' => 'PB'],
-                'Default' => 'GB',
                 'Description' => 'Unit of the disk space below',
                 'SimpleMode' => true,
             ]],
@@ -100,7 +57,6 @@ JSON;
                 'FriendlyName' => 'Notification, used disk space X %',
                 'Type' => 'text',
                 'Size' => '5',
-                'Default' => '90',
                 'Description' => '1-100',
                 'SimpleMode' => true,
             ]],
@@ -116,7 +72,6 @@ JSON;
                 'Type' => 'textarea',
                 'Rows' => '12',
                 'Cols' => '60',
-                'Default' => self::DEFAULT_POLICY,
                 'Description' => '<USER_ID> is replaced by the user name; resources must stay inside the tenant\'s buckets',
             ]],
             'limitTemplate' => [self::TEXT, [
@@ -133,14 +88,12 @@ JSON;
                 'Type' => 'textarea',
                 'Rows' => '12',
                 'Cols' => '60',
-                'Default' => self::DEFAULT_LIMIT_POLICY,
                 'Description' => 'Applied while the disk limit is reached; <USER_ID> is replaced by the user name',
             ]],
             'historyDays' => [self::NUMBER, [
                 'FriendlyName' => 'Save usage history (days)',
                 'Type' => 'text',
                 'Size' => '5',
-                'Default' => '365',
                 'Description' => 'Days of disk usage statistics to keep',
             ]],
             'instructionUrl' => [self::TEXT, [
@@ -159,7 +112,6 @@ JSON;
                 'FriendlyName' => 'Default bucket suffix',
                 'Type' => 'text',
                 'Size' => '20',
-                'Default' => 'data',
                 'Description' => 'Lowercase letters, digits and inner hyphens',
             ]],
             'passwordDisplay' => [self::TEXT, [
@@ -170,21 +122,18 @@ JSON;
                     'show' => 'Shown in plain text',
                     'hide' => 'Never shown',
                 ],
-                'Default' => 'button',
                 'Description' => 'How the client area shows the S3 secret key',
             ]],
             'usernameRule' => [self::TEXT, [
                 'FriendlyName' => 'Username rule',
                 'Type' => 'text',
                 'Size' => '40',
-                'Default' => '{client_id}-{service_id}',
                 'Description' => '{client_id} {service_id} {unixtime} {date} {time} {random_digit_x} {random_letter_x}',
             ]],
             'passwordRule' => [self::TEXT, [
                 'FriendlyName' => 'Password rule',
                 'Type' => 'text',
                 'Size' => '60',
-                'Default' => '12:123456789QAZWSXEDCRFVTGBYHNUJMIKqazwsxedcrfvtgbyhnujmikolp',
                 'Description' => 'length:charset',
             ]],
             'publicEndpoint' => [self::TEXT, [
@@ -201,14 +150,12 @@ JSON;
                     'scanner' => 'MinIO scanner (one call per server)',
                     'exact' => 'Exact listing (slower on many objects)',
                 ],
-                'Default' => 'scanner',
                 'Description' => 'How disk usage is measured',
             ]],
             'checkIntervalMinutes' => [self::NUMBER, [
                 'FriendlyName' => 'Usage re-check interval (minutes)',
                 'Type' => 'text',
                 'Size' => '5',
-                'Default' => '60',
                 'Description' => '5-1440; used by the optional after-cron re-check in hooks.php',
             ]],
             'allowForeignResources' => [self::BOOL, [
@@ -220,17 +167,63 @@ JSON;
     }
 
     /**
-     * The ConfigOptions array WHMCS renders, in configoption order.
+     * The ConfigOptions array WHMCS renders, in configoption order, with the
+     * binary's defaults filled in where a field has none of its own and the
+     * units it knows as the unit's options. When the binary cannot be run, the fields come without
+     * defaults and the first one says why.
      *
      * @return array<string, array>
      */
     public static function configOptions()
     {
+        try {
+            $defaults = self::defaults();
+        } catch (\Throwable $e) {
+            $defaults = null;
+            $error = $e->getMessage();
+        }
         $out = [];
-        foreach (self::fields() as $field) {
-            $out[$field[1]['FriendlyName']] = $field[1];
+        foreach (self::fields() as $name => $field) {
+            $f = $field[1];
+            // A field with a Default of its own here (a prefill such as
+            // 10 GB, the email template names) keeps it.
+            if ($defaults !== null && !array_key_exists('Default', $f) && $field[0] !== self::BOOL
+                && array_key_exists($name, $defaults['product'])) {
+                $f['Default'] = (string) $defaults['product'][$name];
+            }
+            if ($name === 'unit') {
+                $units = $defaults !== null ? $defaults['units'] : [];
+                $f['Options'] = array_combine($units, $units) ?: [];
+            }
+            $out[$f['FriendlyName']] = $f;
+        }
+        if ($defaults === null) {
+            $first = array_key_first($out);
+            $out[$first]['Description'] = 'The puqminio binary could not be asked for the defaults: '
+                . $error . ' ' . $out[$first]['Description'];
         }
         return $out;
+    }
+
+    /** @var array|null the binary's answer to product.defaults, once per request */
+    private static $defaults;
+
+    /**
+     * The binary's product defaults: {product: {...}, units: [...]}.
+     *
+     * @return array
+     * @throws BridgeException
+     */
+    public static function defaults()
+    {
+        if (self::$defaults === null) {
+            $answer = Rpc::call(['v' => Request::VERSION, 'action' => 'product.defaults'], []);
+            if (!is_array($answer['product'] ?? null) || !is_array($answer['units'] ?? null)) {
+                throw new BridgeException('The puqminio binary answered product.defaults without the defaults.');
+            }
+            self::$defaults = $answer;
+        }
+        return self::$defaults;
     }
 
     /**

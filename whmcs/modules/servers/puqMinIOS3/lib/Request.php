@@ -124,6 +124,39 @@ class Request
     }
 
     /**
+     * The params of render.client: the page, the links WHMCS gives the
+     * client's service page (overview, statistics, the Recalculate button)
+     * and WHMCS's CSRF token, which makes Recalculate a POST form.
+     *
+     * @param array $params WHMCS module parameters
+     * @param string $page overview or stats
+     * @return array
+     */
+    public static function clientPage(array $params, $page)
+    {
+        $base = 'clientarea.php?action=productdetails&id=' . (int) ($params['serviceid'] ?? 0);
+        return [
+            'page' => $page,
+            'overviewUrl' => $base,
+            'statsUrl' => $base . '&puqs3page=stats',
+            'recalculateUrl' => $base . '&modop=custom&a=RecalculateDiskSpace',
+            'csrf' => function_exists('generate_token') ? (string) generate_token('plain') : '',
+        ] + self::adminPage();
+    }
+
+    /**
+     * The params of render.admin: the admin's language overrides, when the
+     * module folder has an overrides/ folder (docs/install.md).
+     *
+     * @return array
+     */
+    public static function adminPage()
+    {
+        $dir = dirname(__DIR__) . '/overrides';
+        return is_dir($dir) ? ['overridesDir' => $dir] : [];
+    }
+
+    /**
      * The secret strings of $params, for masking in logs.
      *
      * @return string[]
@@ -152,7 +185,7 @@ class Request
         if (is_array($data)) {
             $out = [];
             foreach ($data as $key => $value) {
-                if (is_string($key) && in_array(strtolower($key), ['secretkey', 'password', 'capem'], true)
+                if (is_string($key) && in_array(strtolower($key), ['secretkey', 'password', 'capem', 'csrf'], true)
                     && is_string($value) && $value !== '') {
                     $out[$key] = '********';
                 } else {

@@ -74,8 +74,8 @@ class Rpc
     }
 
     /**
-     * Secrets carried in the envelope itself (server key, service password,
-     * the passwords of a usage.update's services).
+     * Secrets carried in the envelope itself (server key, CA, service
+     * password, the client's CSRF token).
      *
      * @return string[]
      */
@@ -83,7 +83,7 @@ class Rpc
     {
         $out = [];
         foreach ([$request['server']['secretKey'] ?? '', $request['server']['caPem'] ?? '',
-                     $request['service']['password'] ?? ''] as $s) {
+                     $request['service']['password'] ?? '', $request['params']['csrf'] ?? ''] as $s) {
             if (is_string($s) && $s !== '') {
                 $out[] = $s;
             }

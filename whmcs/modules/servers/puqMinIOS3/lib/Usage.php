@@ -14,12 +14,16 @@ class Usage
 
     /**
      * Measures every Active and Suspended service of a server in one request.
+     * With $onlyIfDue the binary measures nothing unless a service is due
+     * under its product's re-check interval, counted from the binary's own
+     * last run (the after-cron re-check).
      *
      * @param array $serverParams server parameters (serverid, serverhostname, ...)
-     * @return array{services: int, emails: int, failures: string[]}
+     * @param bool $onlyIfDue
+     * @return array{services: int, emails: int, failures: string[], skipped: bool}
      * @throws BridgeException
      */
-    public static function updateServer(array $serverParams)
+    public static function updateServer(array $serverParams, $onlyIfDue = false)
     {
         $services = [];
         foreach (Whmcs::servicesOnServer((int) ($serverParams['serverid'] ?? 0)) as $row) {
@@ -35,12 +39,17 @@ class Usage
             ];
         }
         if (!$services) {
-            return ['services' => 0, 'emails' => 0, 'failures' => []];
+            return ['services' => 0, 'emails' => 0, 'failures' => [], 'skipped' => true];
         }
         $request = Request::base('usage.update', $serverParams, self::TIMEOUT);
         $request['params'] = ['services' => $services];
+        if ($onlyIfDue) {
+            $request['params']['onlyIfDue'] = true;
+        }
         $result = Rpc::call($request, Request::secrets($serverParams));
-        return self::apply($result['services'] ?? [], (string) ($result['lastUpdate'] ?? ''), $serverParams);
+        $summary = self::apply($result['services'] ?? [], (string) ($result['lastUpdate'] ?? ''), $serverParams);
+        $summary['skipped'] = !empty($result['skipped']);
+        return $summary;
     }
 
     /**
@@ -95,51 +104,25 @@ class Usage
     }
 
     /**
-     * The after-cron re-check: runs updateServer for each server that has a
-     * service whose last measurement is older than its product's re-check
-     * interval (default 60 minutes). The daily UsageUpdate still runs as usual.
+     * The after-cron re-check: asks the binary, for each server, to measure
+     * it if a service is due under its product's re-check interval (default
+     * 60 minutes). The daily UsageUpdate still runs as usual.
      *
-     * @param int|null $now Unix time, for tests
-     * @return array<int, string> server id => "ok" or the error text, for the servers run
+     * @return array<int, string> server id => "ok" or the error text, for the servers measured
      */
-    public static function recheckDue($now = null)
+    public static function recheckDue()
     {
-        $now = $now === null ? time() : (int) $now;
         $ran = [];
         foreach (Whmcs::servers() as $server) {
-            if (!self::serverDue($server['serverid'], $now)) {
-                continue;
-            }
             try {
-                $summary = self::updateServer($server);
-                $ran[$server['serverid']] = $summary['failures'] ? implode(' ', $summary['failures']) : 'ok';
+                $summary = self::updateServer($server, true);
+                if (!$summary['skipped']) {
+                    $ran[$server['serverid']] = $summary['failures'] ? implode(' ', $summary['failures']) : 'ok';
+                }
             } catch (\Throwable $e) {
                 $ran[$server['serverid']] = $e->getMessage();
             }
         }
         return $ran;
-    }
-
-    /**
-     * Whether a service of the server is due for a measurement.
-     */
-    private static function serverDue($serverId, $now)
-    {
-        foreach (Whmcs::servicesOnServer($serverId) as $row) {
-            if (trim((string) $row['username']) === '') {
-                continue;
-            }
-            $product = ProductSettings::fromConfigOptions($row);
-            $minutes = $product['checkIntervalMinutes'] ?? 60;
-            if (!is_int($minutes) && !is_float($minutes)) {
-                $minutes = 60;
-            }
-            $minutes = max(5, (int) $minutes);
-            $last = strtotime((string) $row['lastupdate']);
-            if ($last === false || $last <= 0 || $now - $last >= $minutes * 60) {
-                return true;
-            }
-        }
-        return false;
     }
 }
