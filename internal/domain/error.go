@@ -36,6 +36,8 @@ const (
 	ETIMEOUT      = "timeout"             // the call's deadline passed
 	ETLS          = "tls"                 // the TLS handshake or certificate check failed
 	EREMOTE       = "minio_error"         // MinIO answered with an error we do not map
+	EUNSUPPORTED  = "unsupported"         // the server does not offer the call (an older release)
+	ELIMIT        = "limit_reached"       // a per-service limit or rate limit refuses the action
 	ESTORE        = "store"               // the usage history database failed
 	EINTERNAL     = "internal"            // a bug; details are in the operator's log
 )

@@ -18,7 +18,27 @@ type Account struct {
 	State     AccountState
 	CreatedAt time.Time // set on first save, never changed after
 	CheckedAt time.Time // the last usage run that measured it; zero if none
+	// Suspended: the account is suspended; its bucket policies are
+	// withheld until unsuspend.
+	Suspended bool
+	// Terminating: terminate has begun; usage runs leave the account alone.
+	Terminating bool
 }
+
+// WithheldPolicy is a bucket policy the module took off a tenant's bucket
+// (on suspend or at the disk limit), kept to be put back.
+type WithheldPolicy struct {
+	Bucket string
+	Policy string // as MinIO returned it
+	Reason string // WithheldSuspended or WithheldLimited
+	At     time.Time
+}
+
+// Why a bucket policy is withheld.
+const (
+	WithheldSuspended = "suspended"
+	WithheldLimited   = "limited"
+)
 
 // AccountChange names the stored fields of an account that an action
 // changes. Fields left nil (or "") keep their stored value, so that an
@@ -29,7 +49,12 @@ type AccountChange struct {
 	Username string
 	Group    *string
 	Policy   PolicyState // the policy now applied on the server; "" keeps it
-	Forced   *PolicyState
+	// PolicySig is the digest of what that policy was written from
+	// (Product.PolicySignature); "" keeps it.
+	PolicySig   string
+	Forced      *PolicyState
+	Suspended   *bool
+	Terminating *bool
 }
 
 // Sample is one measurement of one service's storage.

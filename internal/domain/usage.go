@@ -40,6 +40,10 @@ type AccountState struct {
 	LimitNotified bool
 	Policy        PolicyState
 	Forced        PolicyState
+	// PolicySig is the digest of what Policy's document was written from
+	// (Product.PolicySignature): when it differs from what the product
+	// gives now, the document is written again.
+	PolicySig string
 }
 
 // Notice is an email that is due: the WHMCS template to send and its merge
@@ -67,6 +71,13 @@ type Evaluation struct {
 // from the one last confirmed applied, so the caller knows to call MinIO.
 func (e Evaluation) NeedsPolicyChange() bool {
 	return e.WantPolicy != e.Next.Policy
+}
+
+// NeedsPolicyWrite reports whether the user's policy document must be
+// written: the policy changes, or the document it holds was written from
+// other inputs than p gives now (a product edited, new guards).
+func (e Evaluation) NeedsPolicyWrite(p *Product) bool {
+	return e.NeedsPolicyChange() || e.Next.PolicySig != p.PolicySignature(e.WantPolicy)
 }
 
 // Evaluate judges used bytes against p's limit, given what was remembered

@@ -165,6 +165,9 @@ func translate(err error, doing string) error {
 		return domain.Errorf(domain.EREMOTE, "%s: MinIO's answer could not be read", doing).WithCause(err)
 	}
 	var out *domain.Error
+	if isUnknownRoute(err) {
+		return domain.Errorf(domain.EUNSUPPORTED, "%s: this MinIO release does not offer the call (%s)", doing, me.Code).WithCause(err)
+	}
 	switch me.Code {
 	case CodeNoSuchUser, CodeNoSuchGroup, CodeNoSuchPolicy, CodeNoSuchServiceAccount:
 		out = domain.Errorf(domain.ENOTFOUND, "%s: %s", doing, domain.Printable(me.Message))

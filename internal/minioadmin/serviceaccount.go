@@ -123,6 +123,13 @@ func (c *Client) DeleteServiceAccount(ctx context.Context, accessKey string) err
 	doing := "delete access key " + accessKey
 	_, err := c.do(ctx, request{method: http.MethodDelete, op: "delete-service-account",
 		query: url.Values{"accessKey": {accessKey}}})
+	return translateKey(err, doing)
+}
+
+// translateKey is translate for calls on one access key: MinIO answers
+// 404 XMinioInvalidIAMCredentials for a key that does not exist, which is
+// ENOTFOUND, not a refusal of our credentials.
+func translateKey(err error, doing string) error {
 	var me *Error
 	if errors.As(err, &me) && me.StatusCode == http.StatusNotFound && me.Code == CodeInvalidCredentials {
 		return domain.Errorf(domain.ENOTFOUND, "%s: no such access key", doing).WithCause(err)

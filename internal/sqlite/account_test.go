@@ -220,3 +220,65 @@ func TestSaveAccountsAllOrNone(t *testing.T) {
 		t.Fatalf("an empty batch: %v", err)
 	}
 }
+
+func TestWithheldPolicies(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	w := domain.WithheldPolicy{Bucket: "12-34-data", Policy: `{"a":1}`, Reason: domain.WithheldSuspended, At: c.t}
+	if err := db.WithholdPolicy(ctx, 1, 34, w); err != nil {
+		t.Fatal(err)
+	}
+	// What the bucket holds later (here: nothing) never replaces the
+	// tenant's own policy kept first.
+	later := w
+	later.Policy, later.Reason = `{"b":2}`, domain.WithheldLimited
+	if err := db.WithholdPolicy(ctx, 1, 34, later); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.WithheldPolicies(ctx, 1, 34)
+	if err != nil || len(got) != 1 || got[0] != w {
+		t.Fatalf("withheld %+v %v, want [%+v]", got, err, w)
+	}
+	if other, _ := db.WithheldPolicies(ctx, 2, 34); len(other) != 0 {
+		t.Fatalf("another server sees %+v", other)
+	}
+	if err := db.ReleaseWithheld(ctx, 1, 34, "12-34-data"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.WithheldPolicies(ctx, 1, 34); len(got) != 0 {
+		t.Fatalf("released but still kept: %+v", got)
+	}
+	// Deleting the account forgets what was kept for it.
+	if err := db.WithholdPolicy(ctx, 1, 34, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAccount(ctx, 1, 34); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.WithheldPolicies(ctx, 1, 34); len(got) != 0 {
+		t.Fatalf("kept after the account was deleted: %+v", got)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if ok, _, err := db.Throttle(ctx, 34, "recalculate", 5*time.Minute); !ok || err != nil {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	c.add(4 * time.Minute)
+	ok, next, err := db.Throttle(ctx, 34, "recalculate", 5*time.Minute)
+	if ok || err != nil || !next.Equal(c.t.Add(time.Minute)) {
+		t.Fatalf("within the interval: %v %v %v, want refused until %v", ok, next, err, c.t.Add(time.Minute))
+	}
+	if ok, _, _ := db.Throttle(ctx, 35, "recalculate", 5*time.Minute); !ok {
+		t.Fatal("another service was throttled")
+	}
+	if ok, _, _ := db.Throttle(ctx, 34, "bucket.create", 5*time.Minute); !ok {
+		t.Fatal("another action was throttled")
+	}
+	c.add(time.Minute)
+	if ok, _, _ := db.Throttle(ctx, 34, "recalculate", 5*time.Minute); !ok {
+		t.Fatal("refused after the interval")
+	}
+}

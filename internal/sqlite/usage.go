@@ -12,7 +12,9 @@ import (
 // RecordCollection stores one collection run of serverID in a single
 // transaction: the samples, their daily aggregates, each measured account's
 // state (states, keyed by service id) with checked_at set to Now, and the
-// pruning of old history. Either all of it lands or none does.
+// pruning of old history. Either all of it lands or none does. States of
+// accounts the store does not hold are dropped: a run never re-creates the
+// row of an account terminated while it measured.
 //
 // The daily rows are the history: each sampled service's are kept for its
 // retention (retentionDays, keyed by service id; domain.DefaultHistoryDays
@@ -88,17 +90,18 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []do
 			}
 		}
 
-		upState, err := tx.PrepareContext(ctx, `INSERT INTO accounts (server_id, service_id, warned, limit_notified, policy, created_at, checked_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-			ON CONFLICT (server_id, service_id) DO UPDATE SET
-				warned = excluded.warned, limit_notified = excluded.limit_notified,
-				policy = excluded.policy, checked_at = excluded.checked_at`)
+		// Only rows that exist are updated: an account terminated while the
+		// run measured it stays gone.
+		upState, err := tx.PrepareContext(ctx, `UPDATE accounts SET warned = ?, limit_notified = ?, policy = ?,
+				policy_sig = CASE WHEN ? = '' THEN policy_sig ELSE ? END, checked_at = ?
+			WHERE server_id = ? AND service_id = ?`)
 		if err != nil {
 			return err
 		}
 		defer upState.Close()
 		for id, st := range states {
-			if _, err := upState.ExecContext(ctx, serverID, id, st.Warned, st.LimitNotified, string(st.Policy), now.Unix()); err != nil {
+			if _, err := upState.ExecContext(ctx, st.Warned, st.LimitNotified, string(st.Policy), st.PolicySig, st.PolicySig,
+				now.Unix(), serverID, id); err != nil {
 				return err
 			}
 		}
