@@ -46,6 +46,15 @@ type IAM interface {
 	RemoveGroupMembers(ctx context.Context, group string, members ...string) error
 	ListServiceAccounts(ctx context.Context, user string) ([]domain.AccessKeyInfo, error)
 	DeleteServiceAccount(ctx context.Context, accessKey string) error
+	// AccessKeyParent names the user an access key belongs to.
+	AccessKeyParent(ctx context.Context, accessKey string) (string, error)
+	// RevokeTokens ends the user's STS credentials for good; an older
+	// server answers domain.EUNSUPPORTED.
+	RevokeTokens(ctx context.Context, user string) error
+	// GroupPolicies names the policies attached to a group (none when the
+	// group does not exist); PolicyDocument reads one.
+	GroupPolicies(ctx context.Context, group string) ([]string, error)
+	PolicyDocument(ctx context.Context, name string) ([]byte, error)
 }
 
 // Buckets is the S3 side of the server, used with the admin credentials.
@@ -60,14 +69,23 @@ type Buckets interface {
 	// FindLocked returns up to limit object versions that retention or a
 	// legal hold keeps from being deleted at now.
 	FindLocked(ctx context.Context, buckets []string, now time.Time, limit int) ([]domain.LockedObject, error)
-	// Purge removes every object version of the bucket, then the bucket,
-	// and returns how many versions it removed.
+	// Purge aborts the bucket's uploads in progress, removes every object
+	// version of the bucket, then the bucket, and returns how many versions
+	// it removed; versions under retention stay (domain.ERETENTION).
 	Purge(ctx context.Context, bucket string) (int64, error)
+	// BucketPolicy reads a bucket's policy ("" for none); SetBucketPolicy
+	// writes one ("" removes it).
+	BucketPolicy(ctx context.Context, bucket string) (string, error)
+	SetBucketPolicy(ctx context.Context, bucket, policy string) error
+	// CredentialsWork reports whether the server accepts a key pair.
+	CredentialsWork(ctx context.Context, accessKey, secretKey string) (bool, error)
 }
 
 // Store keeps the accounts and their usage history.
 type Store interface {
 	Account(ctx context.Context, serverID, serviceID int64) (domain.Account, bool, error)
+	// AccountByUsername finds the account that recorded user on serverID.
+	AccountByUsername(ctx context.Context, serverID int64, user string) (domain.Account, bool, error)
 	AccountsByServer(ctx context.Context, serverID int64) ([]domain.Account, error)
 	// SaveAccounts writes new rows, or replaces rows whole, in one
 	// transaction.
@@ -82,8 +100,15 @@ type Store interface {
 	Monthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]domain.MonthUsage, error)
 	MonthToDateAverageBytes(ctx context.Context, serviceID int64, now time.Time) (float64, error)
 	// LockNames holds a lock every process using the store shares, while
-	// a create picks and records a user name.
+	// a create picks and records a user name, and while terminate marks an
+	// account or a usage run writes policies.
 	LockNames(ctx context.Context) (unlock func(), err error)
+	WithholdPolicy(ctx context.Context, serverID, serviceID int64, w domain.WithheldPolicy) error
+	WithheldPolicies(ctx context.Context, serverID, serviceID int64) ([]domain.WithheldPolicy, error)
+	ReleaseWithheld(ctx context.Context, serverID, serviceID int64, bucket string) error
+	// Throttle records an action of a service unless it did it less than
+	// every ago; then it answers false and when it is allowed again.
+	Throttle(ctx context.Context, serviceID int64, action string, every time.Duration) (bool, time.Time, error)
 }
 
 // Manager carries out account actions on one server.
@@ -156,6 +181,18 @@ func (m *Manager) record(ctx context.Context, st Store, svc domain.ServiceRef) (
 // checkService checks the service of an action on an existing account.
 func checkService(svc domain.ServiceRef) error {
 	return domain.Field("service.username", domain.ValidateExistingUsername(svc.Username))
+}
+
+// checkOwner refuses to act on svc.Username when the store records that
+// user name for another service of this server: a typo in WHMCS's username
+// field must not let one service suspend, reset or delete another's
+// account.
+func (m *Manager) checkOwner(ctx context.Context, st Store, svc domain.ServiceRef) error {
+	other, found, err := st.AccountByUsername(ctx, m.ServerID, svc.Username)
+	if err != nil || !found || other.ServiceID == svc.ID {
+		return err
+	}
+	return domain.Errorf(domain.ECONFLICT, "service.username %s belongs to service %d on this server, not to service %d; correct the username in WHMCS", svc.Username, other.ServiceID, svc.ID)
 }
 
 func isNotFound(err error) bool { return domain.ErrorCode(err) == domain.ENOTFOUND }

@@ -47,16 +47,19 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	if err != nil {
 		return domain.Created{}, err
 	}
+	if err := m.checkGroup(ctx, &p); err != nil {
+		return domain.Created{}, err
+	}
 	rec, found, err := st.Account(ctx, m.ServerID, svc.ID)
 	if err != nil {
 		return domain.Created{}, err
 	}
 	user := rec.Username
 	if !found || user == "" {
-		if user, err = m.claimName(ctx, st, svc, p); err != nil {
+		if rec, err = m.claimName(ctx, st, svc, p); err != nil {
 			return domain.Created{}, err
 		}
-		rec = domain.Account{ServerID: m.ServerID, ServiceID: svc.ID, Username: user}
+		user = rec.Username
 	}
 	std, err := p.PolicyDocument(domain.PolicyStandard, user)
 	if err != nil {
@@ -68,7 +71,7 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	if err := m.Admin.AddCannedPolicy(ctx, pol, std); err != nil {
 		return domain.Created{}, err
 	}
-	if err := m.Admin.AddUser(ctx, user, password, true); err != nil {
+	if password, err = m.ensureUser(ctx, user, svc.Password, password); err != nil {
 		return domain.Created{}, err
 	}
 	if err := m.Admin.AttachPolicy(ctx, user, pol); err != nil {
@@ -84,7 +87,8 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 			return domain.Created{}, err
 		}
 	}
-	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: user, Group: &p.Group, Policy: domain.PolicyStandard}); err != nil {
+	ch := domain.AccountChange{Username: user, Group: &p.Group, Policy: domain.PolicyStandard, PolicySig: p.PolicySignature(domain.PolicyStandard)}
+	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, ch); err != nil {
 		return domain.Created{}, err
 	}
 	m.log().Info("account created", "service", svc.ID, "user", user, "bucket", out.Bucket, "group", p.Group)
@@ -95,20 +99,56 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 // by every puqminio process of this store: the pick also avoids the names
 // other creates recorded but have not made on the server yet, so two
 // creates at the same moment cannot both pass the overlap check ("race" and
-// "race-7") and leave one tenant owning the other's buckets.
-func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (string, error) {
+// "race-7") and leave one tenant owning the other's buckets. A name
+// another create of the same service recorded while this one waited for
+// the lock is taken as it is: drawing again would leave a second user on
+// the server for one service.
+func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (domain.Account, error) {
 	unlock, err := st.LockNames(ctx)
 	if err != nil {
-		return "", err
+		return domain.Account{}, err
 	}
 	defer unlock()
+	if rec, found, err := st.Account(ctx, m.ServerID, svc.ID); err != nil || (found && rec.Username != "") {
+		return rec, err
+	}
 	user, err := m.pickUsername(ctx, st, svc, p)
 	if err != nil {
-		return "", err
+		return domain.Account{}, err
 	}
 	rec := domain.Account{ServerID: m.ServerID, ServiceID: svc.ID, Username: user, CreatedAt: m.now()}
 	rec.State.Policy = domain.PolicyStandard
-	return user, st.SaveAccounts(ctx, []domain.Account{rec})
+	return rec, st.SaveAccounts(ctx, []domain.Account{rec})
+}
+
+// ensureUser makes sure user exists and returns its secret. A new user
+// gets generated. A user that exists already (a repeated Create) keeps its
+// secret when WHMCS's (current) is the one it has, so that the tenant's S3
+// clients go on working, and keeps a suspension; otherwise it gets
+// generated, which WHMCS then stores.
+func (m *Manager) ensureUser(ctx context.Context, user, current, generated string) (string, error) {
+	info, err := m.Admin.UserInfo(ctx, user)
+	switch {
+	case isNotFound(err):
+		return generated, m.Admin.AddUser(ctx, user, generated, true)
+	case err != nil:
+		return "", err
+	}
+	if current != "" && domain.ValidatePassword(current) == nil {
+		if !info.Enabled {
+			// A suspended user's key is refused whatever its secret, so
+			// it cannot be checked: WHMCS's is kept as it is.
+			return current, nil
+		}
+		ok, err := m.S3.CredentialsWork(ctx, user, current)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return current, nil
+		}
+	}
+	return generated, m.Admin.ChangeSecret(ctx, user, generated, info.Enabled)
 }
 
 func (m *Manager) nameContext(svc domain.ServiceRef) domain.NameContext {
@@ -170,7 +210,11 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 			case "":
 				clash = "user " + name
 			case domain.ECONFLICT:
-				clash = "access key " + name + " (made by a tenant; delete it with mc admin user svcacct rm)"
+				if random {
+					clash = "access key " + name
+				} else if err := m.evictSquatter(ctx, name); err != nil {
+					return "", err
+				}
 			default:
 				return "", err
 			}
@@ -183,6 +227,23 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 		}
 	}
 	return "", domain.Errorf(domain.ECONFLICT, "no free user name after %d draws of the rule %q; make it longer", maxNameDraws, p.UsernameRule)
+}
+
+// evictSquatter deletes the access key a tenant named after a user name
+// this create needs: a tenant must not be able to block another client's
+// account by guessing its name (products deny making keys with S3 tools
+// unless domain.PermToolKeys; keys made before, or where it is allowed,
+// are caught here). The key's owner is logged.
+func (m *Manager) evictSquatter(ctx context.Context, name string) error {
+	parent, err := m.Admin.AccessKeyParent(ctx, name)
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	if err := m.Admin.DeleteServiceAccount(ctx, name); err != nil && !isNotFound(err) {
+		return err
+	}
+	m.log().Warn("access key taking a user name deleted", "accessKey", name, "owner", parent)
+	return nil
 }
 
 // syncGroup makes user a member of want and no longer of had (the group this

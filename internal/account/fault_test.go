@@ -397,7 +397,7 @@ var faultActions = []faultAction{
 			return a
 		},
 		run: func(c context.Context, m *Manager, a *faultAccount) error {
-			return m.ChangePassword(c, a.ref)
+			return m.ChangePassword(c, a.ref, faultProductA)
 		},
 		check: func(t *testing.T, l *faultLane, a *faultAccount) problems {
 			p := checkAccount(t, l, a, faultProductA, a.newPass)

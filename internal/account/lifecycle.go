@@ -10,23 +10,77 @@ import (
 	"github.com/puqminios3/puqminio/internal/domain"
 )
 
-// SetEnabled suspends (false) or unsuspends (true) the user. A disabled
-// user's access keys stop working with it.
-func (m *Manager) SetEnabled(ctx context.Context, svc domain.ServiceRef, enabled bool) error {
+// Suspend locks the tenant out: the user is disabled, which refuses its
+// keys, access keys, STS credentials and presigned URLs, and the policies
+// of its buckets are taken off and kept, which ends anonymous access.
+func (m *Manager) Suspend(ctx context.Context, svc domain.ServiceRef) error {
 	if err := checkService(svc); err != nil {
 		return err
 	}
-	if err := m.Admin.SetUserStatus(ctx, svc.Username, enabled); err != nil {
+	st, err := m.store()
+	if err != nil {
 		return err
 	}
-	m.log().Info("account status set", "service", svc.ID, "user", svc.Username, "enabled", enabled)
+	if err := m.checkOwner(ctx, st, svc); err != nil {
+		return err
+	}
+	if err := m.Admin.SetUserStatus(ctx, svc.Username, false); err != nil {
+		return err
+	}
+	suspended := true
+	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: svc.Username, Suspended: &suspended}); err != nil {
+		return err
+	}
+	if err := m.withholdPublic(ctx, st, svc.ID, svc.Username, domain.WithheldSuspended); err != nil {
+		return err
+	}
+	m.log().Info("account suspended", "service", svc.ID, "user", svc.Username)
+	return nil
+}
+
+// Unsuspend lets the tenant in again and, unless the account is at its
+// disk limit, puts back the bucket policies suspend took off when product p
+// lets tenants publish.
+func (m *Manager) Unsuspend(ctx context.Context, svc domain.ServiceRef, p domain.Product) error {
+	if err := checkService(svc); err != nil {
+		return err
+	}
+	if err := p.Normalize(); err != nil {
+		return err
+	}
+	st, err := m.store()
+	if err != nil {
+		return err
+	}
+	if err := m.checkOwner(ctx, st, svc); err != nil {
+		return err
+	}
+	if err := m.Admin.SetUserStatus(ctx, svc.Username, true); err != nil {
+		return err
+	}
+	suspended := false
+	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: svc.Username, Suspended: &suspended}); err != nil {
+		return err
+	}
+	rec, err := m.record(ctx, st, svc)
+	if err != nil {
+		return err
+	}
+	if rec.State.Policy != domain.PolicyLimited {
+		if err := m.restorePublic(ctx, st, svc.ID, svc.Username, &p); err != nil {
+			return err
+		}
+	}
+	m.log().Info("account unsuspended", "service", svc.ID, "user", svc.Username)
 	return nil
 }
 
 // ChangePassword sets svc.Password as the new secret and keeps the
-// account's status: the server's add-user would otherwise re-enable a
-// suspended user.
-func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef) error {
+// account's status (the server's add-user would otherwise re-enable a
+// suspended user). It is how an account is recovered after a leak, so every
+// credential made before ends with it: the STS credentials, and the access
+// keys unless product p keeps them (domain.PermKeepKeys).
+func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef, p domain.Product) error {
 	if err := checkService(svc); err != nil {
 		return err
 	}
@@ -36,6 +90,16 @@ func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef) err
 	if err := domain.ValidatePassword(svc.Password); err != nil {
 		return domain.Field("service.password", err)
 	}
+	if err := p.Normalize(); err != nil {
+		return err
+	}
+	st, err := m.store()
+	if err != nil {
+		return err
+	}
+	if err := m.checkOwner(ctx, st, svc); err != nil {
+		return err
+	}
 	info, err := m.Admin.UserInfo(ctx, svc.Username)
 	if err != nil {
 		return err
@@ -43,7 +107,11 @@ func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef) err
 	if err := m.Admin.ChangeSecret(ctx, svc.Username, svc.Password, info.Enabled); err != nil {
 		return err
 	}
-	m.log().Info("password changed", "service", svc.ID, "user", svc.Username)
+	keys, err := m.endCredentials(ctx, svc.Username, p.Allows(domain.PermKeepKeys))
+	if err != nil {
+		return err
+	}
+	m.log().Info("password changed", "service", svc.ID, "user", svc.Username, "accessKeysRemoved", keys)
 	return nil
 }
 
@@ -59,6 +127,12 @@ func (m *Manager) ChangePackage(ctx context.Context, svc domain.ServiceRef, p do
 	}
 	st, err := m.store()
 	if err != nil {
+		return "", err
+	}
+	if err := m.checkOwner(ctx, st, svc); err != nil {
+		return "", err
+	}
+	if err := m.checkGroup(ctx, &p); err != nil {
 		return "", err
 	}
 	if _, err := m.Admin.UserInfo(ctx, svc.Username); err != nil {
@@ -102,6 +176,9 @@ func (m *Manager) ApplyPolicy(ctx context.Context, svc domain.ServiceRef, p doma
 	if err != nil {
 		return AppliedPolicy{}, err
 	}
+	if err := m.checkOwner(ctx, st, svc); err != nil {
+		return AppliedPolicy{}, err
+	}
 	state, err := m.applyPolicy(ctx, st, svc, &p, forced)
 	return AppliedPolicy{Policy: state, Forced: forced}, err
 }
@@ -124,11 +201,27 @@ func (m *Manager) applyPolicy(ctx context.Context, st Store, svc domain.ServiceR
 	if err := m.writePolicy(ctx, svc.Username, p, ev.WantPolicy, true); err != nil {
 		return "", err
 	}
-	ch := domain.AccountChange{Username: svc.Username, Policy: ev.WantPolicy, Forced: &forced}
+	ch := domain.AccountChange{Username: svc.Username, Policy: ev.WantPolicy, PolicySig: p.PolicySignature(ev.WantPolicy), Forced: &forced}
 	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, ch); err != nil {
 		return "", err
 	}
+	if err := m.settlePublic(ctx, st, svc.ID, svc.Username, p, ev.WantPolicy, rec.Suspended); err != nil {
+		return "", err
+	}
 	return ev.WantPolicy, nil
+}
+
+// settlePublic makes the account's anonymous access follow its policy:
+// withheld at the limit, put back (when the product lets tenants publish)
+// once the account is neither limited nor suspended.
+func (m *Manager) settlePublic(ctx context.Context, st Store, serviceID int64, user string, p *domain.Product, policy domain.PolicyState, suspended bool) error {
+	switch {
+	case policy == domain.PolicyLimited:
+		return m.withholdPublic(ctx, st, serviceID, user, domain.WithheldLimited)
+	case !suspended:
+		return m.restorePublic(ctx, st, serviceID, user, p)
+	}
+	return nil
 }
 
 // writePolicy writes the standard or limited document into the user's own
@@ -173,10 +266,15 @@ func (m *Manager) ensureAttached(ctx context.Context, user, pol string) error {
 	return err
 }
 
-// Terminate removes everything the account holds: every object version and
-// delete marker in its buckets, the buckets, its access keys, its group
-// memberships, the user and its policy. Objects under retention or legal
-// hold stop it before anything is deleted. An account already gone is fine.
+// Terminate removes everything the account holds: its bucket policies,
+// every object version and delete marker and upload in progress, the
+// buckets, its access keys and STS credentials, its group memberships, the
+// user and its policy. It locks the tenant out before anything else: the
+// user is disabled first, so nothing is written while the buckets empty.
+// Versions under retention or legal hold cannot be deleted before their
+// term; terminate deletes everything else, leaves the user disabled and
+// answers ERETENTION saying what stays and until when, so running it again
+// after that date finishes the job. An account already gone is fine.
 func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.Terminated, error) {
 	out := domain.Terminated{Username: svc.Username}
 	user := svc.Username
@@ -187,58 +285,51 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if err != nil {
 		return out, err
 	}
+	if err := m.checkTerminate(ctx, st, svc); err != nil {
+		return out, err
+	}
 	info, err := m.Admin.UserInfo(ctx, user)
 	exists := err == nil
 	if err != nil && !isNotFound(err) {
+		return out, err
+	}
+	if exists && info.Enabled {
+		if err := m.Admin.SetUserStatus(ctx, user, false); err != nil {
+			return out, err
+		}
+	}
+	// STS credentials outlive the user and come back with a new user of
+	// the same name unless they are revoked; access keys go with the user,
+	// but not before it is removed, which retention may delay.
+	n, err := m.endCredentials(ctx, user, false)
+	out.AccessKeys += n
+	if err != nil {
 		return out, err
 	}
 	buckets, err := m.S3.BucketsOf(ctx, user)
 	if err != nil {
 		return out, err
 	}
-	names := make([]string, len(buckets))
-	for i, b := range buckets {
-		names[i] = b.Name
-	}
-	locked, err := m.S3.FindLocked(ctx, names, m.now(), 5)
-	if err != nil {
-		return out, err
-	}
-	if len(locked) > 0 {
-		var b strings.Builder
-		for i, l := range locked {
-			if i > 0 {
-				b.WriteString("; ")
-			}
-			fmt.Fprintf(&b, "%s/%s (%s)", l.Bucket, domain.Printable(l.Key), l.Reason)
-		}
-		return out, domain.Errorf(domain.ERETENTION, "nothing was deleted: objects of %s are protected: %s. Wait for the retention to end or lift the legal hold, then terminate again", user, b.String())
-	}
-	if exists && info.Enabled {
-		// No writes while we empty the buckets.
-		if err := m.Admin.SetUserStatus(ctx, user, false); err != nil {
+	var retained []string
+	for _, b := range buckets {
+		if err := m.S3.SetBucketPolicy(ctx, b.Name, ""); err != nil {
 			return out, err
 		}
-	}
-	for _, b := range buckets {
 		n, err := m.S3.Purge(ctx, b.Name)
 		out.Objects += n
-		if err != nil {
+		switch {
+		case domain.ErrorCode(err) == domain.ERETENTION:
+			retained = append(retained, b.Name)
+			continue
+		case err != nil:
 			return out, err
 		}
 		out.Buckets++
 	}
+	if len(retained) > 0 {
+		return out, m.retentionReport(ctx, user, retained)
+	}
 	if exists {
-		keys, err := m.Admin.ListServiceAccounts(ctx, user)
-		if err != nil && !isNotFound(err) {
-			return out, err
-		}
-		for _, k := range keys {
-			if err := m.Admin.DeleteServiceAccount(ctx, k.AccessKey); err != nil && !isNotFound(err) {
-				return out, err
-			}
-			out.AccessKeys++
-		}
 		groups := slices.Clone(info.Groups)
 		sort.Strings(groups)
 		for _, g := range groups {
@@ -264,6 +355,49 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	}
 	m.log().Info("account terminated", "service", svc.ID, "user", user, "buckets", out.Buckets, "objects", out.Objects)
 	return out, nil
+}
+
+// checkTerminate refuses to terminate an account that is not svc's: the
+// store recorded another user name for the service, or another service
+// recorded this one. Then it marks the account as terminating, under the
+// name lock, so that a usage run that starts switching policies after this
+// leaves the account alone rather than re-create its policy.
+func (m *Manager) checkTerminate(ctx context.Context, st Store, svc domain.ServiceRef) error {
+	rec, found, err := st.Account(ctx, m.ServerID, svc.ID)
+	if err != nil {
+		return err
+	}
+	if found && rec.Username != "" && rec.Username != svc.Username {
+		return domain.Errorf(domain.ECONFLICT, "service %d's account is %s, but WHMCS names %s; nothing was deleted. Correct the username in WHMCS, then terminate again", svc.ID, rec.Username, svc.Username)
+	}
+	if err := m.checkOwner(ctx, st, svc); err != nil {
+		return err
+	}
+	unlock, err := st.LockNames(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	terminating := true
+	return st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: svc.Username, Terminating: &terminating})
+}
+
+// retentionReport is terminate's answer when retention keeps data: which
+// buckets and objects stay, and until when.
+func (m *Manager) retentionReport(ctx context.Context, user string, buckets []string) error {
+	locked, err := m.S3.FindLocked(ctx, buckets, m.now(), 5)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	for i, l := range locked {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s/%s (%s)", l.Bucket, domain.Printable(l.Key), l.Reason)
+	}
+	return domain.Errorf(domain.ERETENTION, "the user %s is disabled and everything else was deleted, but retention or a legal hold keeps objects in %s: %s. Terminate again once the retention ends or the hold is lifted",
+		user, strings.Join(buckets, ", "), b.String())
 }
 
 // confirmUserGone checks that the server no longer knows user, and removes

@@ -32,7 +32,7 @@ const (
 // Overview gathers the page data of svc under product p. An account
 // without a user name yet has no buckets and no history.
 func (m *Manager) Overview(ctx context.Context, svc domain.ServiceRef, p domain.Product) (Overview, error) {
-	if err := p.Normalize(); err != nil {
+	if err := p.NormalizeForDisplay(); err != nil {
 		return Overview{}, err
 	}
 	return m.overview(ctx, svc, p, true)
@@ -82,6 +82,14 @@ type AdminView struct {
 	ServerErr  error
 	Details    AccountDetails
 	DetailsErr error
+	// GroupPolicies are the policies the product's group grants each
+	// tenant in it; GroupErr says why the group cannot be used (it grants
+	// more than the tenant's own buckets) or could not be read.
+	GroupPolicies []string
+	GroupErr      error
+	// Withheld are the bucket policies the module keeps off the tenant's
+	// buckets while it is suspended or limited.
+	Withheld []domain.WithheldPolicy
 }
 
 // AdminView gathers the admin tab of svc under product p. It reads server
@@ -90,7 +98,7 @@ type AdminView struct {
 // reading the user shows whether the credentials can administer users.
 func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain.Product) (AdminView, error) {
 	var v AdminView
-	if err := p.Normalize(); err != nil {
+	if err := p.NormalizeForDisplay(); err != nil {
 		return v, err
 	}
 	v.Server, v.ServerErr = m.Admin.ServerInfo(ctx)
@@ -100,6 +108,18 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	}
 	if svc.Username != "" && v.ServerErr == nil {
 		v.Details, v.DetailsErr = m.Details(ctx, svc)
+	}
+	if p.Group != "" && v.ServerErr == nil {
+		if v.GroupPolicies, v.GroupErr = m.Admin.GroupPolicies(ctx, p.Group); v.GroupErr == nil {
+			v.GroupErr = m.checkGroup(ctx, &p)
+		}
+	}
+	st, err := m.store()
+	if err != nil {
+		return v, err
+	}
+	if v.Withheld, err = st.WithheldPolicies(ctx, m.ServerID, svc.ID); err != nil {
+		return v, err
 	}
 	return v, nil
 }

@@ -183,7 +183,10 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		if res.Services[i].Error != nil {
 			continue
 		}
-		if rec, ok := known[s.ID]; !ok || rec.Username != s.Username {
+		if rec, ok := known[s.ID]; ok && rec.Terminating {
+			res.Services[i].Error = &ReportError{Code: domain.ECONFLICT, Message: "the account is being terminated; it was not measured"}
+			continue
+		} else if !ok || rec.Username != s.Username {
 			rec = domain.Account{ServerID: m.ServerID, ServiceID: s.ID, Username: s.Username, Group: s.Product.Group, CreatedAt: now}
 			known[s.ID] = rec
 			fresh = append(fresh, rec)
@@ -192,27 +195,34 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 	if err := st.SaveAccounts(ctx, fresh); err != nil {
 		return res, err
 	}
+	evs := make([]domain.Evaluation, len(services))
+	var writes []int // services whose policy document must be written
+	for i := range services {
+		s := &services[i]
+		if res.Services[i].Error != nil {
+			continue
+		}
+		evs[i] = domain.Evaluate(&s.Product, s.Username, totals[i].bytes, known[s.ID].State)
+		if evs[i].NeedsPolicyWrite(&s.Product) {
+			writes = append(writes, i)
+		}
+	}
+	measured := make([]bool, len(services))
+	for i := range services {
+		measured[i] = res.Services[i].Error == nil
+	}
+	if err := m.writePolicies(ctx, st, services, evs, writes, res.Services, measured); err != nil {
+		return res, err
+	}
 	samples := make([]domain.Sample, 0, len(byUser))
 	states := make(map[int64]domain.AccountState, len(byUser))
 	retention := make(map[int64]int, len(byUser))
 	for i := range services {
 		s, r := &services[i], &res.Services[i]
-		if r.Error != nil {
+		if !measured[i] {
 			continue
 		}
-		rec := known[s.ID]
-		t := totals[i]
-		ev := domain.Evaluate(&s.Product, s.Username, t.bytes, rec.State)
-		if ev.NeedsPolicyChange() {
-			// Plain calls only: attaching is an encrypted call (an Argon2id
-			// on the server each time), and create attached the policy.
-			if err := m.writePolicy(ctx, s.Username, &s.Product, ev.WantPolicy, false); err != nil {
-				r.Error = reportError(err)
-			} else {
-				ev.Next.Policy = ev.WantPolicy
-				m.log().Info("policy switched", "service", s.ID, "user", s.Username, "policy", ev.WantPolicy, "usedBytes", t.bytes)
-			}
-		}
+		ev, t := evs[i], totals[i]
 		r.UsedBytes, r.UsedMB, r.LimitMB, r.Percent = t.bytes, domain.ToMB(t.bytes), domain.ToMB(ev.LimitBytes), ev.Percent
 		r.Objects, r.Buckets = t.objects, t.buckets
 		r.State, r.PolicyState, r.Forced, r.Notices = ev.State, ev.Next.Policy, ev.Next.Forced, nonNilNotices(ev.Notices)
@@ -228,6 +238,89 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		return res, err
 	}
 	return res, nil
+}
+
+// writePolicies writes the policy documents a run decided on (the indexes
+// in writes), with plain calls only: attaching is an encrypted call (an
+// Argon2id on the server each time), and create attached the policy.
+//
+// Switches (the policy the user should hold changed) come first. Rewrites
+// of an unchanged policy from new inputs (a product edited, new guards
+// after an upgrade: every account at once) follow while the run has used
+// less than half its time, so a run with thousands of them still ends and
+// records what it did; the next runs continue.
+//
+// Each write holds the name lock and reads its account again first, so
+// that an account terminate has marked (or deleted) meanwhile is left
+// alone rather than given its policy back (and unmarked in measured, so
+// the run records nothing for it). The lock is taken per write, never for
+// the whole loop: a create or terminate waits for one write at most. A
+// service whose write fails gets the error in its report, keeps its policy
+// state and its measurement; the run goes on.
+func (m *Manager) writePolicies(ctx context.Context, st Store, services []UsageService, evs []domain.Evaluation, writes []int, reports []UsageReport, measured []bool) error {
+	var refresh []int
+	until, bounded := m.halfTime(ctx)
+	for _, i := range writes {
+		if !evs[i].NeedsPolicyChange() {
+			refresh = append(refresh, i)
+			continue
+		}
+		if err := m.writeOne(ctx, st, &services[i], &evs[i], &reports[i], &measured[i]); err != nil {
+			return err
+		}
+	}
+	for n, i := range refresh {
+		if bounded && n > 0 && m.now().After(until) { // at least one a run, so the runs get through them
+			m.log().Info("policy documents left to rewrite by the next runs", "count", len(refresh)-n)
+			break
+		}
+		if err := m.writeOne(ctx, st, &services[i], &evs[i], &reports[i], &measured[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// halfTime is the moment, on the manager's clock, half of ctx's remaining
+// time will have passed.
+func (m *Manager) halfTime(ctx context.Context) (time.Time, bool) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return time.Time{}, false
+	}
+	return m.now().Add(time.Until(deadline) / 2), true
+}
+
+// writeOne writes one service's policy document under the name lock; an
+// error is returned only when the store fails.
+func (m *Manager) writeOne(ctx context.Context, st Store, s *UsageService, ev *domain.Evaluation, report *UsageReport, measured *bool) error {
+	unlock, err := st.LockNames(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	rec, ok, err := st.Account(ctx, m.ServerID, s.ID)
+	if err != nil {
+		return err
+	}
+	if !ok || rec.Terminating || rec.Username != s.Username {
+		report.Error = &ReportError{Code: domain.ECONFLICT, Message: "the account is being terminated; it was not measured"}
+		*measured = false
+		return nil
+	}
+	if err := m.writePolicy(ctx, s.Username, &s.Product, ev.WantPolicy, false); err != nil {
+		report.Error = reportError(err)
+		return nil
+	}
+	changed := ev.NeedsPolicyChange()
+	ev.Next.Policy, ev.Next.PolicySig = ev.WantPolicy, s.Product.PolicySignature(ev.WantPolicy)
+	if changed {
+		m.log().Info("policy switched", "service", s.ID, "user", s.Username, "policy", ev.WantPolicy, "usedBytes", ev.UsedBytes)
+		if err := m.settlePublic(ctx, st, s.ID, s.Username, &s.Product, ev.WantPolicy, rec.Suspended); err != nil {
+			report.Error = reportError(err)
+		}
+	}
+	return nil
 }
 
 // anyDue reports whether one of the services that passed their checks is
@@ -284,6 +377,31 @@ func (m *Manager) Recalculate(ctx context.Context, svc domain.ServiceRef, p doma
 		return UsageReport{}, &domain.Error{Code: r.Error.Code, Message: r.Error.Message}
 	}
 	return r, nil
+}
+
+// RecalculateEvery is how often a client may recalculate one service: an
+// exact measurement lists every object version, for up to two minutes.
+const RecalculateEvery = 5 * time.Minute
+
+// ClientRecalculate is Recalculate as the client area's button does it: at
+// most once per RecalculateEvery for a service.
+func (m *Manager) ClientRecalculate(ctx context.Context, svc domain.ServiceRef, p domain.Product) (UsageReport, error) {
+	if err := checkService(svc); err != nil {
+		return UsageReport{}, err
+	}
+	st, err := m.store()
+	if err != nil {
+		return UsageReport{}, err
+	}
+	ok, next, err := st.Throttle(ctx, svc.ID, "recalculate", RecalculateEvery)
+	if err != nil {
+		return UsageReport{}, err
+	}
+	if !ok {
+		return UsageReport{}, domain.Errorf(domain.ELIMIT, "the disk space was recalculated less than %d minutes ago; try again after %s UTC",
+			int(RecalculateEvery.Minutes()), next.UTC().Format("15:04"))
+	}
+	return m.Recalculate(ctx, svc, p)
 }
 
 // Notified is an email the shim confirms it sent.

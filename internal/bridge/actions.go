@@ -46,14 +46,24 @@ func init() {
 				return m.Create(ctx, *req.Service, *req.Product)
 			}, nil
 		}},
-		"account.suspend":   {base, setEnabled(false)},
-		"account.unsuspend": {base, setEnabled(true)},
+		"account.suspend": {base, func(req *Request, _ Env) (job, error) {
+			return func(ctx context.Context, m *account.Manager) (any, error) {
+				err := m.Suspend(ctx, *req.Service)
+				return map[string]any{"username": req.Service.Username, "enabled": false}, err
+			}, nil
+		}},
+		"account.unsuspend": {product, func(req *Request, _ Env) (job, error) {
+			return func(ctx context.Context, m *account.Manager) (any, error) {
+				err := m.Unsuspend(ctx, *req.Service, *req.Product)
+				return map[string]any{"username": req.Service.Username, "enabled": true}, err
+			}, nil
+		}},
 		"account.terminate": {base, func(req *Request, _ Env) (job, error) {
 			return func(ctx context.Context, m *account.Manager) (any, error) { return m.Terminate(ctx, *req.Service) }, nil
 		}},
-		"account.password": {base, func(req *Request, _ Env) (job, error) {
+		"account.password": {product, func(req *Request, _ Env) (job, error) {
 			return func(ctx context.Context, m *account.Manager) (any, error) {
-				err := m.ChangePassword(ctx, *req.Service)
+				err := m.ChangePassword(ctx, *req.Service, *req.Product)
 				return map[string]string{"username": req.Service.Username}, err
 			}, nil
 		}},
@@ -74,21 +84,12 @@ func init() {
 		}},
 		"policy.apply":      {product | needParams, policyApply},
 		"usage.update":      {needServer | needStore | needParams, usageUpdate},
-		"usage.recalculate": {product, usageRecalculate},
+		"usage.recalculate": {product | needParams, usageRecalculate},
 		"usage.notified":    {needServer | needStore | needParams, usageNotified},
 		"usage.metrics":     {needServer | needStore | needParams, usageMetrics},
 		"render.client":     {product | needParams, renderClient},
 		"render.admin":      {product | needParams, renderAdmin},
 		"product.defaults":  {0, productDefaults},
-	}
-}
-
-func setEnabled(enabled bool) func(*Request, Env) (job, error) {
-	return func(req *Request, _ Env) (job, error) {
-		return func(ctx context.Context, m *account.Manager) (any, error) {
-			err := m.SetEnabled(ctx, *req.Service, enabled)
-			return map[string]any{"username": req.Service.Username, "enabled": enabled}, err
-		}, nil
 	}
 }
 
@@ -130,9 +131,24 @@ func usageUpdate(req *Request, _ Env) (job, error) {
 }
 
 func usageRecalculate(req *Request, _ Env) (job, error) {
-	return func(ctx context.Context, m *account.Manager) (any, error) {
-		return m.Recalculate(ctx, *req.Service, *req.Product)
-	}, nil
+	var p struct {
+		// Initiator is who pressed the button: "client" is rate limited.
+		Initiator string `json:"initiator"`
+	}
+	if err := decodeParams(req.Params, &p); err != nil {
+		return nil, err
+	}
+	switch p.Initiator {
+	case "", "admin":
+		return func(ctx context.Context, m *account.Manager) (any, error) {
+			return m.Recalculate(ctx, *req.Service, *req.Product)
+		}, nil
+	case "client":
+		return func(ctx context.Context, m *account.Manager) (any, error) {
+			return m.ClientRecalculate(ctx, *req.Service, *req.Product)
+		}, nil
+	}
+	return nil, domain.Errorf(domain.EINVALID, "params.initiator must be admin or client, not %q", domain.Printable(p.Initiator))
 }
 
 func usageNotified(req *Request, _ Env) (job, error) {

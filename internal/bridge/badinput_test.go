@@ -295,8 +295,8 @@ var (
 		"account.package", "account.info", "policy.apply", "usage.recalculate", "render.client", "render.admin"}
 	userNeeders = []string{"account.suspend", "account.unsuspend", "account.terminate", "account.password",
 		"account.package", "account.info", "policy.apply", "usage.recalculate"}
-	productNeeders = []string{"account.create", "account.package", "policy.apply", "usage.recalculate", "render.client", "render.admin"}
-	policyReaders  = []string{"account.create", "account.package", "policy.apply", "usage.recalculate"}
+	productNeeders = []string{"account.create", "account.unsuspend", "account.password", "account.package", "policy.apply", "usage.recalculate", "render.client", "render.admin"}
+	policyReaders  = []string{"account.create", "account.unsuspend", "account.password", "account.package", "policy.apply", "usage.recalculate"}
 	storeNeeders   = []string{"account.create", "account.suspend", "account.unsuspend", "account.terminate", "account.password",
 		"account.package", "account.info", "policy.apply", "usage.update", "usage.recalculate", "usage.notified", "usage.metrics",
 		"render.client", "render.admin"}
@@ -418,11 +418,12 @@ func badValueCases() []badCase {
 		badCase{"group space", productNeeders, "product.group", `"gold members"`, domain.EINVALID, "product.group"},
 		badCase{"group zero width", productNeeders, "product.group", `"gold\u200d"`, domain.EINVALID, "product.group"},
 		badCase{"group 65", productNeeders, "product.group", quote(strings.Repeat("g", 65)), domain.EINVALID, "product.group"},
-		badCase{"instructionUrl javascript", productNeeders, "product.instructionUrl", `"javascript:alert(1)"`, domain.EINVALID, "product.instructionUrl"},
-		badCase{"instructionUrl ftp", productNeeders, "product.instructionUrl", `"ftp://example.com/"`, domain.EINVALID, "product.instructionUrl"},
+		// The pages leave a bad display setting out instead (TestBadInstructionLinkKeepsThePage).
+		badCase{"instructionUrl javascript", policyReaders, "product.instructionUrl", `"javascript:alert(1)"`, domain.EINVALID, "product.instructionUrl"},
+		badCase{"instructionUrl ftp", policyReaders, "product.instructionUrl", `"ftp://example.com/"`, domain.EINVALID, "product.instructionUrl"},
 		badCase{"bucketSuffix upper", productNeeders, "product.bucketSuffix", `"Data"`, domain.EINVALID, "product.bucketSuffix"},
 		badCase{"bucketSuffix emoji", productNeeders, "product.bucketSuffix", `"😀"`, domain.EINVALID, "product.bucketSuffix"},
-		badCase{"passwordDisplay", productNeeders, "product.passwordDisplay", `"maybe"`, domain.EINVALID, "product.passwordDisplay"},
+		badCase{"passwordDisplay", policyReaders, "product.passwordDisplay", `"maybe"`, domain.EINVALID, "product.passwordDisplay"},
 		badCase{"passwordRule short", productNeeders, "product.passwordRule", `"4:abcdefghijk"`, domain.EINVALID, "product.passwordRule"},
 		badCase{"passwordRule few", productNeeders, "product.passwordRule", `"16:abc"`, domain.EINVALID, "product.passwordRule"},
 		badCase{"passwordRule unicode", productNeeders, "product.passwordRule", `"16:abcdefghijä"`, domain.EINVALID, "product.passwordRule"},

@@ -188,5 +188,31 @@ func adminPage(req *Request, v account.AdminView) view.AdminPage {
 	if v.BucketsErr != nil {
 		page.Errors = append(page.Errors, domain.ErrorMessage(v.BucketsErr))
 	}
+	page.Errors = append(page.Errors, v.Product.DisplayNotes()...)
+	if v.GroupErr != nil {
+		page.Errors = append(page.Errors, domain.ErrorMessage(v.GroupErr))
+	}
+	page.Access = accessNotes(&v.Product, v)
 	return page
+}
+
+// accessNotes says, for the admin, what the product lets its tenants do
+// beyond their own buckets' objects and what the module holds back now.
+func accessNotes(p *domain.Product, v account.AdminView) []string {
+	perms := p.Permissions
+	if perms == "" {
+		perms = "none"
+	}
+	out := []string{"Permissions: " + perms + ". Without public, tenants cannot publish buckets; without objectlock, cannot lock data; without toolkeys, cannot make access keys with S3 tools; without keepkeys, a password change ends every access key."}
+	switch {
+	case p.Group == "":
+	case len(v.GroupPolicies) == 0 && v.GroupErr == nil:
+		out = append(out, "Group "+p.Group+" grants nothing (no policy attached).")
+	case v.GroupErr == nil:
+		out = append(out, "Group "+p.Group+" grants each tenant the policies "+strings.Join(v.GroupPolicies, ", ")+" (checked: s3 actions on the tenant's own buckets).")
+	}
+	for _, w := range v.Withheld {
+		out = append(out, "The policy of bucket "+w.Bucket+" is withheld ("+w.Reason+" since "+w.At.UTC().Format("2006-01-02 15:04")+" UTC); anonymous requests are refused until it is put back.")
+	}
+	return out
 }

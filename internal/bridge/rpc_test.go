@@ -153,3 +153,30 @@ func TestBrokenOverridesDoNotBlankTheClientArea(t *testing.T) {
 		t.Fatalf("render.admin does not say why the override was left out: %+v", r.Error)
 	}
 }
+
+// A bad instruction link set after services exist costs no client the page
+// (finding 10 of issue 11: every client of the product saw only "cannot be
+// shown"); the page renders without the link and the admin tab says why.
+func TestBadInstructionLinkKeepsThePage(t *testing.T) {
+	w := getWorld(t)
+	server := map[string]any{"id": 1, "endpoint": w.srv.Endpoint, "accessKey": w.srv.AccessKey, "secretKey": w.srv.SecretKey}
+	store := map[string]any{"path": filepath.Join(t.TempDir(), "usage.db")}
+	service := map[string]any{"id": w.fixture.ID, "clientId": 1, "username": w.fixture.Username, "password": "Fixture-Secret-1", "lang": "english"}
+	for _, link := range []string{"javascript:alert(1)", `"><script>alert(1)</script>`} {
+		product := map[string]any{"unit": "GB", "diskSpace": 1, "instructionUrl": link, "passwordDisplay": "show"}
+		r, _ := call(t, map[string]any{"v": 1, "action": "render.client", "server": server, "store": store, "service": service, "product": product})
+		var page struct{ HTML string }
+		_ = json.Unmarshal(r.Result, &page)
+		if !r.OK || !strings.Contains(page.HTML, w.fixture.Username) || !strings.Contains(page.HTML, "Fixture-Secret-1") {
+			t.Fatalf("render.client with instruction link %q: %+v %.300s", link, r.Error, page.HTML)
+		}
+		if strings.Contains(page.HTML, "puqs3-instructions") || strings.Contains(strings.ToLower(page.HTML), "javascript:") || strings.Contains(page.HTML, "<script>alert") {
+			t.Errorf("the bad link %q reached the page", link)
+		}
+		r, _ = call(t, map[string]any{"v": 1, "action": "render.admin", "server": server, "store": store, "service": service, "product": product})
+		_ = json.Unmarshal(r.Result, &page)
+		if !r.OK || !strings.Contains(page.HTML, "product.instructionUrl") {
+			t.Fatalf("the admin tab does not say why the link is left out: %+v", r.Error)
+		}
+	}
+}

@@ -117,6 +117,7 @@ type AdminPage struct {
 	Buckets     []Bucket
 	Daily       []Point  // one point a day; the newest 30 are drawn
 	Errors      []string // problems to show, in words an admin can act on
+	Access      []string // what the product lets tenants do, and what is withheld, in words
 }
 
 // Renderer renders pages. It is safe for concurrent use.
