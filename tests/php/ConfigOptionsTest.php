@@ -12,7 +12,7 @@ class ConfigOptionsTest extends PuqTestCase
     const ORDER = ['unit', 'diskSpace', 'warnTemplate', 'warnPercent', 'group', 'policy', 'limitTemplate',
         'limitPolicy', 'historyDays', 'instructionUrl', 'defaultBucket', 'bucketSuffix', 'passwordDisplay',
         'usernameRule', 'passwordRule', 'publicEndpoint', 'usageMode', 'checkIntervalMinutes',
-        'allowForeignResources'];
+        'allowForeignResources', 'permissions'];
 
     public function testOrderIsAppendOnly()
     {

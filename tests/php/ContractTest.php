@@ -36,7 +36,7 @@ class ContractTest extends PuqTestCase
         $this->assertIsArray(puqMinIOS3_AdminCustomButtonArray());
         $this->assertSame(['Update Policy', 'Set Standard Policy', 'Set Limited Policy', 'Recalculate Disk Space'],
             array_keys(puqMinIOS3_AdminCustomButtonArray()));
-        $this->assertSame(['Recalculate Disk Space' => 'RecalculateDiskSpace'], puqMinIOS3_ClientAreaCustomButtonArray());
+        $this->assertSame(['Recalculate Disk Space' => 'ClientRecalculateDiskSpace'], puqMinIOS3_ClientAreaCustomButtonArray());
         foreach (array_merge(puqMinIOS3_AdminCustomButtonArray(), puqMinIOS3_ClientAreaCustomButtonArray()) as $suffix) {
             $this->assertTrue(function_exists('puqMinIOS3_' . $suffix), $suffix);
         }
@@ -50,7 +50,7 @@ class ContractTest extends PuqTestCase
             $p = $this->params();
             foreach (['CreateAccount', 'SuspendAccount', 'UnsuspendAccount', 'TerminateAccount', 'ChangePassword',
                          'ChangePackage', 'UpdatePolicy', 'SetStandardPolicy', 'SetLimitedPolicy',
-                         'RecalculateDiskSpace'] as $fn) {
+                         'RecalculateDiskSpace', 'ClientRecalculateDiskSpace'] as $fn) {
                 $out = call_user_func('puqMinIOS3_' . $fn, $p);
                 $this->assertIsString($out, $fn);
                 $this->assertNotSame('success', $out, $fn);

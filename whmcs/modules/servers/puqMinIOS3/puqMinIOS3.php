@@ -226,7 +226,7 @@ function puqMinIOS3_AdminCustomButtonArray()
 function puqMinIOS3_ClientAreaCustomButtonArray()
 {
     return [
-        'Recalculate Disk Space' => 'RecalculateDiskSpace',
+        'Recalculate Disk Space' => 'ClientRecalculateDiskSpace',
     ];
 }
 
@@ -273,24 +273,25 @@ function puqMinIOS3_SetLimitedPolicy(array $params)
 }
 
 /**
- * Admin and client button: measures this service exactly now, writes its
- * disk figures and sends a due notice.
+ * Admin button: measures this service exactly now, writes its disk figures
+ * and sends a due notice.
  *
  * @return string 'success' or an error message
  */
 function puqMinIOS3_RecalculateDiskSpace(array $params)
 {
-    try {
-        $entry = Rpc::call(Request::forService('usage.recalculate', $params, [], 120), Request::secrets($params));
-        $entry['id'] = (int) ($entry['id'] ?? $params['serviceid']);
-        $summary = Usage::apply([$entry], (string) ($entry['lastUpdate'] ?? ''), $params);
-        return $summary['failures'] ? implode(' ', $summary['failures']) : 'success';
-    } catch (BridgeException $e) {
-        return $e->getMessage();
-    } catch (\Throwable $e) {
-        Whmcs::log('usage.recalculate', '', $e->getMessage(), '', Request::secrets($params));
-        return 'puqMinIOS3 RecalculateDiskSpace failed: ' . $e->getMessage();
-    }
+    return Usage::recalculate($params, 'admin');
+}
+
+/**
+ * Client button: the same, at most once every few minutes per service
+ * (an exact measurement lists every object version).
+ *
+ * @return string 'success' or an error message
+ */
+function puqMinIOS3_ClientRecalculateDiskSpace(array $params)
+{
+    return Usage::recalculate($params, 'client');
 }
 
 /**

@@ -163,6 +163,15 @@ class ProductSettings
                 'Type' => 'yesno',
                 'Description' => 'Accept raw policies naming buckets outside the tenant\'s own (not recommended)',
             ]],
+            'permissions' => [self::TEXT, [
+                'FriendlyName' => 'Tenant permissions',
+                'Type' => 'text',
+                'Size' => '40',
+                'Default' => '',
+                'Description' => 'Words, none by default: public (public read of buckets), objectlock (object lock and '
+                    . 'retention: kept data outlives terminate until its term), toolkeys (access keys made with S3 tools), '
+                    . 'keepkeys (access keys survive a password change)',
+            ]],
         ];
     }
 

@@ -139,7 +139,7 @@ class Request
             'page' => $page,
             'overviewUrl' => $base,
             'statsUrl' => $base . '&puqs3page=stats',
-            'recalculateUrl' => $base . '&modop=custom&a=RecalculateDiskSpace',
+            'recalculateUrl' => $base . '&modop=custom&a=ClientRecalculateDiskSpace',
             'csrf' => function_exists('generate_token') ? (string) generate_token('plain') : '',
         ] + self::adminPage();
     }
@@ -174,7 +174,8 @@ class Request
 
     /**
      * A copy of $data with every secret field replaced and every secret
-     * string masked wherever it appears.
+     * string masked wherever it appears, in every form it can take in a
+     * request, an answer or a page (see variants()).
      *
      * @param mixed $data
      * @param string[] $secrets
@@ -195,13 +196,50 @@ class Request
             return $out;
         }
         if (is_string($data)) {
-            foreach ($secrets as $secret) {
-                if (is_string($secret) && strlen($secret) >= 4) {
-                    $data = str_replace($secret, '********', $data);
-                }
+            foreach (self::variants($secrets) as $form) {
+                $data = str_replace($form, '********', $data);
             }
         }
         return $data;
+    }
+
+    /**
+     * Every form a secret takes on its way through the module: as it is;
+     * HTML-escaped as PHP and as Go's html/template escape it (a page shows
+     * a password with & or < in these forms); JSON-escaped; URL-encoded;
+     * base64. Longest first, so a form that holds another is masked whole.
+     * Strings shorter than 4 characters are left alone.
+     *
+     * @param string[] $secrets
+     * @return string[]
+     */
+    public static function variants(array $secrets)
+    {
+        $out = [];
+        foreach ($secrets as $s) {
+            if (!is_string($s) || strlen($s) < 4) {
+                continue;
+            }
+            $forms = [
+                $s,
+                htmlspecialchars($s, ENT_QUOTES | ENT_HTML401, 'UTF-8'),
+                htmlspecialchars($s, ENT_QUOTES | ENT_HTML5, 'UTF-8'),
+                strtr($s, ['&' => '&amp;', '<' => '&lt;', '>' => '&gt;', '"' => '&#34;', "'" => '&#39;', '+' => '&#43;']),
+                substr((string) json_encode($s), 1, -1),
+                substr((string) json_encode($s, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE), 1, -1),
+                substr((string) json_encode($s, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT), 1, -1),
+                rawurlencode($s),
+                urlencode($s),
+                base64_encode($s),
+            ];
+            foreach ($forms as $form) {
+                if ($form !== '') {
+                    $out[$form] = strlen($form);
+                }
+            }
+        }
+        arsort($out);
+        return array_keys($out);
     }
 
     /**

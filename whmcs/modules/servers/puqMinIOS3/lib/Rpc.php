@@ -28,10 +28,10 @@ class Rpc
         try {
             $response = $bridge->run($request);
         } catch (BridgeException $e) {
-            Whmcs::log($action, $logged, $e->getMessage(), '', $secrets);
+            Whmcs::log($action, $logged, Request::mask($e->getMessage(), $secrets), '', $secrets);
             throw $e;
         }
-        $masked = Request::mask($response, $secrets);
+        $masked = Request::mask(self::withoutPages($response), $secrets);
         Whmcs::log($action, $logged, json_encode($masked, JSON_UNESCAPED_SLASHES), $masked, $secrets);
 
         if (!empty($response['ok'])) {
@@ -71,6 +71,20 @@ class Rpc
             Whmcs::log($action, '', $e->getMessage(), '', Request::secrets($params));
             return 'puqMinIOS3 ' . $action . ' failed: ' . $e->getMessage();
         }
+    }
+
+    /**
+     * The response as the Module Log keeps it: a rendered page is replaced
+     * by its size. A page shows the client's own password (when the product
+     * says so) in whatever form the page needs, and the log is for the
+     * exchange, not for the page.
+     */
+    private static function withoutPages(array $response)
+    {
+        if (isset($response['result']['html']) && is_string($response['result']['html'])) {
+            $response['result']['html'] = sprintf('[page of %d bytes, not logged]', strlen($response['result']['html']));
+        }
+        return $response;
     }
 
     /**

@@ -53,6 +53,31 @@ class Usage
     }
 
     /**
+     * The Recalculate button: measures one service exactly now, writes its
+     * figures and sends a due notice. The binary rate-limits a client's
+     * presses ($initiator 'client').
+     *
+     * @param array $params WHMCS module parameters
+     * @param string $initiator 'admin' or 'client'
+     * @return string 'success' or an error message
+     */
+    public static function recalculate(array $params, $initiator)
+    {
+        try {
+            $request = Request::forService('usage.recalculate', $params, ['initiator' => $initiator], 120);
+            $entry = Rpc::call($request, Request::secrets($params));
+            $entry['id'] = (int) ($entry['id'] ?? $params['serviceid']);
+            $summary = self::apply([$entry], '', $params);
+            return $summary['failures'] ? implode(' ', $summary['failures']) : 'success';
+        } catch (BridgeException $e) {
+            return $e->getMessage();
+        } catch (\Throwable $e) {
+            Whmcs::log('usage.recalculate', '', $e->getMessage(), '', Request::secrets($params));
+            return 'puqMinIOS3 RecalculateDiskSpace failed: ' . $e->getMessage();
+        }
+    }
+
+    /**
      * Writes the figures, sends the due notices and reports the sent ones.
      *
      * @param array[] $entries the "services" of a usage answer

@@ -130,12 +130,13 @@ class Whmcs
     }
 
     /**
-     * Records one remote call in the Module Log.
+     * Records one remote call in the Module Log. WHMCS masks the replacevars
+     * it is given as they are, so it gets every form the secrets take.
      */
     public static function log($action, $request, $response, $processed, array $secrets)
     {
         if (function_exists('logModuleCall')) {
-            logModuleCall(self::MODULE, $action, $request, $response, $processed, $secrets);
+            logModuleCall(self::MODULE, $action, $request, $response, $processed, Request::variants($secrets));
         }
     }
 
