@@ -88,6 +88,18 @@ func TestIsolationAndSecrets(t *testing.T) {
 		say("\nAfterwards, as root: %d buckets each hold exactly their canary, unchanged, and their policy.", n)
 	})
 
+	perRole := 4
+	if fx.soak {
+		perRole = 12
+	}
+	phase("surface", func(t *testing.T) {
+		tl, controls := surface(t, perRole)
+		refusals := defaultProductRefusals(t)
+		say("\nThe tenant-made surface: %d tenants per state, each with a public bucket, an access key, STS credentials and presigned GET and PUT URLs; %d owner controls before the change all worked. After it, through the bridge (half through the binary), every path was tried (a limited tenant's own reads are allowed, to free space):\n", perRole, controls)
+		say("%s", tl.table())
+		say("\nA tenant of a product without permissions tried to make an access key, publish its bucket and make a locked bucket: %d of 3 refused.", refusals)
+	})
+
 	n := 16
 	if fx.soak {
 		n = 60

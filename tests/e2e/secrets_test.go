@@ -83,6 +83,9 @@ func exercise(t *testing.T, sample, all []*tenant) pageCheck {
 		changed.svc.Password = next
 		fx.must(t, tag, fx.serviceReq("account.password", &changed, nil), bin)
 		tn.svc.Password, tn.secret = next, next
+		if !strings.Contains(tn.prod.Permissions, "keepkeys") {
+			tn.keys = nil // a password change ends them
+		}
 		a := fx.must(t, tag, fx.serviceReq("render.client", tn, map[string]string{"page": "overview"}), !bin)
 		pc.client++
 		if tn.prod.PasswordDisplay != domain.PasswordHide {

@@ -68,10 +68,13 @@ var randomRules = []string{
 var displays = []string{domain.PasswordShow, domain.PasswordButton, domain.PasswordHide}
 
 // product returns the product of the i-th tenant: a 20-character password
-// (easy to find), a default bucket and a rotating password display.
+// (easy to find), a default bucket and a rotating password display. Its
+// tenants may make access keys with S3 tools and keep them through a
+// password change, so that keys exist for the matrix to try; what a
+// default product refuses is tried in the surface phase.
 func product(rule string, i int) domain.Product {
 	p := domain.Product{UsernameRule: rule, DefaultBucket: true, BucketSuffix: "data", PasswordRule: "20:" + alnum,
-		PasswordDisplay: displays[i%len(displays)], DiskSpace: 10, Unit: "GB"}
+		PasswordDisplay: displays[i%len(displays)], DiskSpace: 10, Unit: "GB", Permissions: "toolkeys keepkeys"}
 	if i%7 == 3 {
 		p.BucketSuffix = "files"
 	}
@@ -311,8 +314,18 @@ func furnish(t *testing.T, tenants []*tenant, sz sizes) (keys int, escalations m
 					if _, err := c.PutObject(ctx, b, "canary.txt", strings.NewReader(body), int64(len(body)), minio.PutObjectOptions{}); err != nil {
 						t.Errorf("%s cannot write its bucket %s: %v", tn.user, b, err)
 					}
-					if err := c.SetBucketPolicy(ctx, b, bucketPolicy(b)); err != nil {
-						t.Errorf("%s cannot set the policy of its bucket %s: %v", tn.user, b, err)
+					// Tenants cannot write bucket policies (the module's guard);
+					// the canary policy is root's, and the tenant's own attempt
+					// counts as an escalation refused.
+					if err := c.SetBucketPolicy(ctx, b, bucketPolicy(b)); err == nil {
+						t.Errorf("%s set the policy of its bucket %s itself", tn.user, b)
+					} else {
+						mu.Lock()
+						escalations["set a bucket policy on its own bucket"]++
+						mu.Unlock()
+					}
+					if err := fx.s3(fx.srv.AccessKey, fx.srv.SecretKey).SetBucketPolicy(ctx, b, bucketPolicy(b)); err != nil {
+						t.Errorf("root cannot set the policy of %s: %v", b, err)
 					}
 				}
 				if i%sz.keysEvery == 1 {
