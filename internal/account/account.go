@@ -41,7 +41,9 @@ type IAM interface {
 	// AddCannedPolicy creates the policy or replaces its document in place.
 	AddCannedPolicy(ctx context.Context, name string, doc []byte) error
 	RemoveCannedPolicy(ctx context.Context, name string) error
-	AttachPolicy(ctx context.Context, user string, policies ...string) error
+	// SetUserPolicies replaces the user's whole policy mapping (a plain
+	// call, unlike MinIO's attach route, whose answer is encrypted).
+	SetUserPolicies(ctx context.Context, user string, policies []string) error
 	AddGroupMembers(ctx context.Context, group string, members ...string) error
 	RemoveGroupMembers(ctx context.Context, group string, members ...string) error
 	ListServiceAccounts(ctx context.Context, user string) ([]domain.AccessKeyInfo, error)
@@ -62,6 +64,8 @@ type Buckets interface {
 	ListBuckets(ctx context.Context) ([]domain.Bucket, error)
 	// BucketsOf returns the buckets in user's namespace.
 	BucketsOf(ctx context.Context, user string) ([]domain.Bucket, error)
+	// BucketExists asks about one bucket by name.
+	BucketExists(ctx context.Context, name string) (bool, error)
 	// MakeBucket creates a bucket; one that exists already is fine.
 	MakeBucket(ctx context.Context, name string) error
 	// Measure lists every version in the bucket and fills in its figures.
@@ -106,6 +110,19 @@ type Store interface {
 	WithholdPolicy(ctx context.Context, serverID, serviceID int64, w domain.WithheldPolicy) error
 	WithheldPolicies(ctx context.Context, serverID, serviceID int64) ([]domain.WithheldPolicy, error)
 	ReleaseWithheld(ctx context.Context, serverID, serviceID int64, bucket string) error
+	// NameClashes returns up to limit names recorded here that could
+	// overlap name's bucket namespace: other services' accounts, and the
+	// users and buckets of the server's last full listing.
+	NameClashes(ctx context.Context, serverID, exceptService int64, name string, limit int) ([]domain.NameClash, error)
+	SaveServerNames(ctx context.Context, serverID int64, users, buckets []string, at time.Time) error
+	ServerNamesTakenAt(ctx context.Context, serverID int64) (time.Time, bool, error)
+	ForgetServerName(ctx context.Context, serverID int64, kind, name string) error
+	SaveGroupCheck(ctx context.Context, serverID int64, c domain.GroupCheck) error
+	GroupCheck(ctx context.Context, serverID int64, group string) (domain.GroupCheck, bool, error)
+	// SetBuckets records an account's buckets without a measurement.
+	SetBuckets(ctx context.Context, serverID, serviceID int64, buckets []domain.Bucket) error
+	// BucketUsage returns the account's buckets as last measured.
+	BucketUsage(ctx context.Context, serverID, serviceID int64) ([]domain.Bucket, error)
 	// Throttle records an action of a service unless it did it less than
 	// every ago; then it answers false and when it is allowed again.
 	Throttle(ctx context.Context, serviceID int64, action string, every time.Duration) (bool, time.Time, error)

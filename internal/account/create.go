@@ -2,7 +2,7 @@ package account
 
 import (
 	"context"
-	"strings"
+	"time"
 
 	"github.com/puqminios3/puqminio/internal/domain"
 )
@@ -71,10 +71,11 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	if err := m.Admin.AddCannedPolicy(ctx, pol, std); err != nil {
 		return domain.Created{}, err
 	}
-	if password, err = m.ensureUser(ctx, user, svc.Password, password); err != nil {
+	password, info, added, err := m.ensureUser(ctx, user, svc.Password, password)
+	if err != nil {
 		return domain.Created{}, err
 	}
-	if err := m.Admin.AttachPolicy(ctx, user, pol); err != nil {
+	if err := m.attach(ctx, user, info, pol); err != nil {
 		return domain.Created{}, err
 	}
 	if err := m.syncGroup(ctx, user, rec.Group, p.Group); err != nil {
@@ -90,6 +91,14 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	ch := domain.AccountChange{Username: user, Group: &p.Group, Policy: domain.PolicyStandard, PolicySig: p.PolicySignature(domain.PolicyStandard)}
 	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, ch); err != nil {
 		return domain.Created{}, err
+	}
+	if added && out.Bucket != "" {
+		// A user made now owns only its empty default bucket: the pages
+		// show it at once (the account stays due for its first
+		// measurement).
+		if err := st.SetBuckets(ctx, m.ServerID, svc.ID, []domain.Bucket{{Name: out.Bucket}}); err != nil {
+			return domain.Created{}, err
+		}
 	}
 	m.log().Info("account created", "service", svc.ID, "user", user, "bucket", out.Bucket, "group", p.Group)
 	return out, nil
@@ -121,34 +130,36 @@ func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef
 	return rec, st.SaveAccounts(ctx, []domain.Account{rec})
 }
 
-// ensureUser makes sure user exists and returns its secret. A new user
-// gets generated. A user that exists already (a repeated Create) keeps its
+// ensureUser makes sure user exists and returns its secret, what MinIO
+// says of it (nothing for a user it has just added) and whether it added
+// it. A new user gets generated. A user that exists already (a repeated Create) keeps its
 // secret when WHMCS's (current) is the one it has, so that the tenant's S3
 // clients go on working, and keeps a suspension; otherwise it gets
 // generated, which WHMCS then stores.
-func (m *Manager) ensureUser(ctx context.Context, user, current, generated string) (string, error) {
+func (m *Manager) ensureUser(ctx context.Context, user, current, generated string) (string, domain.UserInfo, bool, error) {
 	info, err := m.Admin.UserInfo(ctx, user)
 	switch {
 	case isNotFound(err):
-		return generated, m.Admin.AddUser(ctx, user, generated, true)
+		err := m.Admin.AddUser(ctx, user, generated, true)
+		return generated, domain.UserInfo{Enabled: true}, err == nil, err
 	case err != nil:
-		return "", err
+		return "", info, false, err
 	}
 	if current != "" && domain.ValidatePassword(current) == nil {
 		if !info.Enabled {
 			// A suspended user's key is refused whatever its secret, so
 			// it cannot be checked: WHMCS's is kept as it is.
-			return current, nil
+			return current, info, false, nil
 		}
 		ok, err := m.S3.CredentialsWork(ctx, user, current)
 		if err != nil {
-			return "", err
+			return "", info, false, err
 		}
 		if ok {
-			return current, nil
+			return current, info, false, nil
 		}
 	}
-	return generated, m.Admin.ChangeSecret(ctx, user, generated, info.Enabled)
+	return generated, info, false, m.Admin.ChangeSecret(ctx, user, generated, info.Enabled)
 }
 
 func (m *Manager) nameContext(svc domain.ServiceRef) domain.NameContext {
@@ -160,24 +171,12 @@ func (m *Manager) nameContext(svc domain.ServiceRef) domain.NameContext {
 // another create of this store has recorded, or that holds buckets nobody
 // owns, or that is taken by another identity (a tenant may name its own
 // access keys, and the server then refuses a user of that name).
+//
+// It asks the server about the few names that could clash rather than
+// listing every user and bucket on each create (the list of users is an
+// answer MinIO encrypts with a 64 MiB Argon2id): see nameClash.
 func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (string, error) {
-	users, err := m.Admin.ListUsers(ctx)
-	if err != nil {
-		return "", err
-	}
-	recorded, err := st.AccountsByServer(ctx, m.ServerID)
-	if err != nil {
-		return "", err
-	}
-	for _, a := range recorded {
-		if a.Username != "" && a.ServiceID != svc.ID {
-			if _, ok := users[a.Username]; !ok {
-				users[a.Username] = domain.UserInfo{}
-			}
-		}
-	}
-	buckets, err := m.S3.ListBuckets(ctx)
-	if err != nil {
+	if err := m.freshNames(ctx, st); err != nil {
 		return "", err
 	}
 	random := domain.UsernameRuleIsRandom(p.UsernameRule)
@@ -186,38 +185,9 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 		if err != nil {
 			return "", err
 		}
-		clash := ""
-		for u := range users {
-			if domain.NamespacesOverlap(name, strings.ToLower(u)) {
-				clash = "user " + u
-				break
-			}
-		}
-		if clash == "" {
-			for _, b := range buckets {
-				if domain.OwnsBucket(name, b.Name) {
-					clash = "bucket " + b.Name
-					break
-				}
-			}
-		}
-		if clash == "" {
-			// Not a user, so only "no such user" means the name is free; an
-			// access key of that name answers a conflict.
-			_, err := m.Admin.UserInfo(ctx, name)
-			switch domain.ErrorCode(err) {
-			case domain.ENOTFOUND:
-			case "":
-				clash = "user " + name
-			case domain.ECONFLICT:
-				if random {
-					clash = "access key " + name
-				} else if err := m.evictSquatter(ctx, name); err != nil {
-					return "", err
-				}
-			default:
-				return "", err
-			}
+		clash, err := m.nameClash(ctx, st, svc, p, name, random)
+		if err != nil {
+			return "", err
 		}
 		if clash == "" {
 			return name, nil
@@ -227,6 +197,175 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 		}
 	}
 	return "", domain.Errorf(domain.ECONFLICT, "no free user name after %d draws of the rule %q; make it longer", maxNameDraws, p.UsernameRule)
+}
+
+// nameListMaxAge is how old the server's last full listing of names may be
+// for a create to rely on it; an older one is taken again first. The
+// cron's names.refresh keeps it younger, so creates rarely pay for it.
+const nameListMaxAge = time.Hour
+
+// clashBatch is how many recorded candidates nameClash confirms at a time.
+const clashBatch = 16
+
+// nameClash says what name would overlap ("user 12", "bucket 12-34-x"),
+// or "" when nothing does. The overlap is domain.NamespacesOverlap with
+// every user, compared lower-cased, and domain.OwnsBucket with every
+// bucket, as a full listing would decide it:
+//   - the candidates come from the store (NameClashes: accounts of other
+//     services, recorded even before their user exists, and the names of
+//     the server's last full listing), each confirmed with the server by
+//     name; a listed name the server no longer has is forgotten;
+//   - the users whose namespace holds name's (its hyphen prefixes), name
+//     itself, the bucket name and the default bucket are asked live, so
+//     a user or bucket made since the listing is seen there too.
+//
+// Only a user or bucket made by hand since the last listing that extends
+// name after a hyphen ("12-34-x" for "12-34") goes unseen until the next
+// listing; docs/security.md says so.
+func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, name string, random bool) (string, error) {
+	for {
+		found, err := st.NameClashes(ctx, m.ServerID, svc.ID, name, clashBatch)
+		if err != nil {
+			return "", err
+		}
+		stale := 0
+		for _, c := range found {
+			switch c.Kind {
+			case domain.NameAccount:
+				return "user " + c.Name, nil
+			case domain.NameUser:
+				_, err := m.Admin.UserInfo(ctx, c.Name)
+				switch domain.ErrorCode(err) {
+				case "":
+					return "user " + c.Name, nil
+				case domain.ENOTFOUND, domain.ECONFLICT: // gone, or an access key: no namespace
+				default:
+					return "", err
+				}
+			case domain.NameBucket:
+				ok, err := m.S3.BucketExists(ctx, c.Name)
+				if err != nil {
+					return "", err
+				}
+				if ok {
+					return "bucket " + c.Name, nil
+				}
+			}
+			if err := st.ForgetServerName(ctx, m.ServerID, c.Kind, c.Name); err != nil {
+				return "", err
+			}
+			stale++
+		}
+		if len(found) < clashBatch || stale == 0 {
+			break
+		}
+	}
+	for _, pre := range domain.HyphenPrefixes(name) {
+		_, err := m.Admin.UserInfo(ctx, pre)
+		switch domain.ErrorCode(err) {
+		case "":
+			return "user " + pre, nil
+		case domain.ENOTFOUND, domain.ECONFLICT:
+		default:
+			return "", err
+		}
+	}
+	buckets := []string{name}
+	if p.DefaultBucket {
+		buckets = append(buckets, domain.DefaultBucketName(name, p.BucketSuffix))
+	}
+	for _, b := range buckets {
+		ok, err := m.S3.BucketExists(ctx, b)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return "bucket " + b, nil
+		}
+	}
+	// Not a user, so only "no such user" means the name is free; an access
+	// key of that name answers a conflict.
+	_, err := m.Admin.UserInfo(ctx, name)
+	switch domain.ErrorCode(err) {
+	case domain.ENOTFOUND:
+		return "", nil
+	case "":
+		return "user " + name, nil
+	case domain.ECONFLICT:
+		if random {
+			return "access key " + name, nil
+		}
+		return "", m.evictSquatter(ctx, name)
+	default:
+		return "", err
+	}
+}
+
+// freshNames takes the server's full listing of names again when the last
+// one is older than nameListMaxAge (or there is none).
+func (m *Manager) freshNames(ctx context.Context, st Store) error {
+	at, ok, err := st.ServerNamesTakenAt(ctx, m.ServerID)
+	if err != nil || (ok && m.now().Sub(at) < nameListMaxAge) {
+		return err
+	}
+	_, err = m.listNames(ctx, st)
+	return err
+}
+
+// listNames lists every user and bucket on the server and records them
+// for nameClash: the one server-wide read creates rely on, made by the
+// cron (RefreshNames), Test Connection, and a create whose listing is
+// stale.
+func (m *Manager) listNames(ctx context.Context, st Store) (NamesListed, error) {
+	at := m.now()
+	users, err := m.Admin.ListUsers(ctx)
+	if err != nil {
+		return NamesListed{}, err
+	}
+	buckets, err := m.S3.ListBuckets(ctx)
+	if err != nil {
+		return NamesListed{}, err
+	}
+	un := make([]string, 0, len(users))
+	for u := range users {
+		un = append(un, u)
+	}
+	bn := make([]string, len(buckets))
+	for i, b := range buckets {
+		bn[i] = b.Name
+	}
+	if err := st.SaveServerNames(ctx, m.ServerID, un, bn, at); err != nil {
+		return NamesListed{}, err
+	}
+	return NamesListed{Users: len(un), Buckets: len(bn), TakenAt: at}, nil
+}
+
+// NamesListed is the result of a listing of the server's names.
+type NamesListed struct {
+	Users   int       `json:"users"`
+	Buckets int       `json:"buckets"`
+	TakenAt time.Time `json:"takenAt"`
+	Skipped bool      `json:"skipped"` // the last listing was young enough
+}
+
+// RefreshNames lists the server's users and buckets for creates to check
+// new names against (the cron calls it). With onlyIfStale, a listing
+// younger than half of nameListMaxAge is kept.
+func (m *Manager) RefreshNames(ctx context.Context, onlyIfStale bool) (NamesListed, error) {
+	st, err := m.store()
+	if err != nil {
+		return NamesListed{}, err
+	}
+	if onlyIfStale {
+		at, ok, err := st.ServerNamesTakenAt(ctx, m.ServerID)
+		if err != nil {
+			return NamesListed{}, err
+		}
+		if ok && m.now().Sub(at) < nameListMaxAge/2 {
+			return NamesListed{TakenAt: at, Skipped: true}, nil
+		}
+	}
+	return m.listNames(ctx, st)
 }
 
 // evictSquatter deletes the access key a tenant named after a user name

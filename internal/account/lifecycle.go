@@ -243,24 +243,33 @@ func (m *Manager) writePolicy(ctx context.Context, user string, p *domain.Produc
 	return nil
 }
 
-// ensureAttached attaches pol to user unless it is attached already. The
-// check is a plain read; the attach is an encrypted call that costs an
-// Argon2id derivation here and another in MinIO, so it is made only when
-// needed. MinIO briefly answers "no such user" to an attach while the same
-// user's status is being changed (an admin's suspend in another request);
-// when the user is there on a second look, the attach is tried once more.
+// ensureAttached attaches pol to user unless it is attached already.
 func (m *Manager) ensureAttached(ctx context.Context, user, pol string) error {
 	info, err := m.Admin.UserInfo(ctx, user)
 	if err != nil {
 		return err
 	}
+	return m.attach(ctx, user, info, pol)
+}
+
+// attach adds pol to the policies info (a fresh read of the user) lists,
+// keeping the others an admin may have added. It writes the whole mapping
+// with the plain call (set-user-or-group-policy) rather than MinIO's
+// attach route, whose answer MinIO encrypts with a 64 MiB Argon2id on
+// every call; a change to the same user's mapping between the read and
+// the write would be lost, and only an admin by hand makes one. MinIO
+// briefly answers "no such user" while the same user's status is being
+// changed (an admin's suspend in another request); when the user is there
+// on a second look, the write is tried once more.
+func (m *Manager) attach(ctx context.Context, user string, info domain.UserInfo, pol string) error {
 	if slices.Contains(info.Policies, pol) {
 		return nil
 	}
-	err = m.Admin.AttachPolicy(ctx, user, pol)
+	want := append(slices.Clone(info.Policies), pol)
+	err := m.Admin.SetUserPolicies(ctx, user, want)
 	if isNotFound(err) {
 		if _, rerr := m.Admin.UserInfo(ctx, user); rerr == nil {
-			err = m.Admin.AttachPolicy(ctx, user, pol)
+			err = m.Admin.SetUserPolicies(ctx, user, want)
 		}
 	}
 	return err
@@ -299,11 +308,11 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 		}
 	}
 	// STS credentials outlive the user and come back with a new user of
-	// the same name unless they are revoked; access keys go with the user,
-	// but not before it is removed, which retention may delay.
-	n, err := m.endCredentials(ctx, user, false)
-	out.AccessKeys += n
-	if err != nil {
+	// the same name unless they are revoked. Access keys go with the user
+	// when it is removed (listing them is an answer MinIO encrypts with an
+	// Argon2id); until then, retention may delay it, the disabled user's
+	// keys are refused.
+	if _, err := m.endCredentials(ctx, user, true); err != nil {
 		return out, err
 	}
 	buckets, err := m.S3.BucketsOf(ctx, user)
@@ -347,7 +356,7 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if err := m.confirmUserGone(ctx, user); err != nil {
 		return out, err
 	}
-	if err := m.confirmBucketsGone(ctx, user); err != nil {
+	if err := m.confirmBucketsGone(ctx, buckets); err != nil {
 		return out, err
 	}
 	if err := st.DeleteAccount(ctx, m.ServerID, svc.ID); err != nil {
@@ -422,21 +431,32 @@ func (m *Manager) confirmUserGone(ctx context.Context, user string) error {
 	}
 }
 
-// confirmBucketsGone checks that no bucket of user is listed any more, and
-// removes the ones that are once more. MinIO's scanner was seen to bring
-// back a bucket it was scanning while terminate removed it: an empty
-// bucket without metadata (no creation date) that a plain removal clears.
-func (m *Manager) confirmBucketsGone(ctx context.Context, user string) error {
+// confirmBucketsGone checks that none of the buckets terminate removed is
+// there any more, and removes the ones that are once more. MinIO's scanner
+// was seen to bring back a bucket it was scanning while terminate removed
+// it: an empty bucket without metadata (no creation date) that a plain
+// removal clears. The tenant, disabled, cannot have made another meanwhile,
+// so asking about each by name is enough.
+func (m *Manager) confirmBucketsGone(ctx context.Context, buckets []domain.Bucket) error {
 	for attempt := 0; ; attempt++ {
-		left, err := m.S3.BucketsOf(ctx, user)
-		if err != nil || len(left) == 0 {
-			return err
+		var left []string
+		for _, b := range buckets {
+			ok, err := m.S3.BucketExists(ctx, b.Name)
+			if err != nil {
+				return err
+			}
+			if ok {
+				left = append(left, b.Name)
+			}
+		}
+		if len(left) == 0 {
+			return nil
 		}
 		if attempt == 1 {
-			return domain.Retryf(domain.EUNAVAILABLE, "remove bucket %s: MinIO still lists the bucket after removing it twice; retrying is safe", left[0].Name)
+			return domain.Retryf(domain.EUNAVAILABLE, "remove bucket %s: MinIO still lists the bucket after removing it twice; retrying is safe", left[0])
 		}
-		for _, b := range left {
-			if _, err := m.S3.Purge(ctx, b.Name); err != nil {
+		for _, name := range left {
+			if _, err := m.S3.Purge(ctx, name); err != nil {
 				return err
 			}
 		}

@@ -35,12 +35,11 @@ func (m *Manager) Overview(ctx context.Context, svc domain.ServiceRef, p domain.
 	if err := p.NormalizeForDisplay(); err != nil {
 		return Overview{}, err
 	}
-	return m.overview(ctx, svc, p, true)
+	return m.overview(ctx, svc, p)
 }
 
-// overview is Overview for a normalized p; without live, the buckets are
-// not read.
-func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.Product, live bool) (Overview, error) {
+// overview is Overview for a normalized p.
+func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.Product) (Overview, error) {
 	o := Overview{Product: p}
 	st, err := m.store()
 	if err != nil {
@@ -64,11 +63,11 @@ func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.
 	if o.Monthly, err = st.Monthly(ctx, svc.ID, historyMonths, now); err != nil {
 		return o, err
 	}
-	if svc.Username != "" && live {
-		// A name such as "a" would show other tenants' buckets ("a-…").
-		if o.BucketsErr = checkService(svc); o.BucketsErr == nil {
-			o.Buckets, o.BucketsErr = m.bucketsOf(ctx, svc.Username)
-		}
+	if svc.Username != "" {
+		// The buckets as the last measurement found them (usage runs and
+		// Recalculate store them): a page view asks the server nothing, so
+		// it costs the same with one tenant on the server or 10,000.
+		o.Buckets, o.BucketsErr = st.BucketUsage(ctx, m.ServerID, svc.ID)
 	}
 	return o, nil
 }
@@ -82,20 +81,20 @@ type AdminView struct {
 	ServerErr  error
 	Details    AccountDetails
 	DetailsErr error
-	// GroupPolicies are the policies the product's group grants each
-	// tenant in it; GroupErr says why the group cannot be used (it grants
-	// more than the tenant's own buckets) or could not be read.
-	GroupPolicies []string
-	GroupErr      error
+	// Group is the last check of the product's group (create and change
+	// package make it; Found is false before the first), which the tab
+	// shows rather than reading the group, whose answer lists every member.
+	Group      domain.GroupCheck
+	GroupFound bool
 	// Withheld are the bucket policies the module keeps off the tenant's
 	// buckets while it is suspended or limited.
 	Withheld []domain.WithheldPolicy
 }
 
-// AdminView gathers the admin tab of svc under product p. It reads server
-// info rather than listing users (as Test Connection does): the list is an
-// encrypted answer costing a 64 MiB Argon2id on every page view, and
-// reading the user shows whether the credentials can administer users.
+// AdminView gathers the admin tab of svc under product p. It asks the
+// server only about itself and this user (server info, user info); the
+// rest comes from the store. Listing users, as Test Connection does, would
+// cost a 64 MiB Argon2id and grow with the tenants on every view.
 func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain.Product) (AdminView, error) {
 	var v AdminView
 	if err := p.NormalizeForDisplay(); err != nil {
@@ -103,16 +102,11 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	}
 	v.Server, v.ServerErr = m.Admin.ServerInfo(ctx)
 	var err error
-	if v.Overview, err = m.overview(ctx, svc, p, v.ServerErr == nil); err != nil {
+	if v.Overview, err = m.overview(ctx, svc, p); err != nil {
 		return v, err
 	}
 	if svc.Username != "" && v.ServerErr == nil {
 		v.Details, v.DetailsErr = m.Details(ctx, svc)
-	}
-	if p.Group != "" && v.ServerErr == nil {
-		if v.GroupPolicies, v.GroupErr = m.Admin.GroupPolicies(ctx, p.Group); v.GroupErr == nil {
-			v.GroupErr = m.checkGroup(ctx, &p)
-		}
 	}
 	st, err := m.store()
 	if err != nil {
@@ -121,23 +115,10 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	if v.Withheld, err = st.WithheldPolicies(ctx, m.ServerID, svc.ID); err != nil {
 		return v, err
 	}
+	if p.Group != "" {
+		if v.Group, v.GroupFound, err = st.GroupCheck(ctx, m.ServerID, p.Group); err != nil {
+			return v, err
+		}
+	}
 	return v, nil
-}
-
-// bucketsOf reads user's buckets with the server's scanner figures: one
-// call, not a listing of every object on each page view.
-func (m *Manager) bucketsOf(ctx context.Context, user string) ([]domain.Bucket, error) {
-	du, err := m.Admin.DataUsageInfo(ctx)
-	if err != nil {
-		return nil, err
-	}
-	list, err := m.S3.BucketsOf(ctx, user)
-	if err != nil {
-		return nil, err
-	}
-	for i := range list {
-		bu := du.BucketsUsage[list[i].Name]
-		list[i].Bytes, list[i].Objects, list[i].Versions = int64(bu.Size), int64(bu.ObjectsCount), int64(bu.VersionsCount)
-	}
-	return list, nil
 }

@@ -136,14 +136,25 @@ func (m *Manager) checkGroup(ctx context.Context, p *domain.Product) error {
 	if err != nil {
 		return err
 	}
+	check := domain.GroupCheck{Group: p.Group, Policies: names, CheckedAt: m.now()}
+	var refusal error
 	for _, name := range names {
 		doc, err := m.Admin.PolicyDocument(ctx, name)
 		if err != nil {
 			return err
 		}
 		if err := domain.CheckGroupPolicy(name, doc, p.AllowForeignResources); err != nil {
-			return domain.Errorf(domain.EINVALIDPOL, "product.group %s cannot be used: %s", p.Group, domain.ErrorMessage(err))
+			refusal = domain.Errorf(domain.EINVALIDPOL, "product.group %s cannot be used: %s", p.Group, domain.ErrorMessage(err))
+			check.Problem = domain.ErrorMessage(refusal)
+			break
 		}
 	}
-	return nil
+	// The admin tab shows the last check; a store that cannot record it
+	// does not change the answer.
+	if st, err := m.store(); err == nil {
+		if err := st.SaveGroupCheck(ctx, m.ServerID, check); err != nil {
+			m.log().Warn("group check not recorded", "group", p.Group, "err", err)
+		}
+	}
+	return refusal
 }

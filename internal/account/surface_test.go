@@ -622,7 +622,7 @@ func TestUsageRunRacingTerminateLeavesNothing(t *testing.T) {
 	ran := false
 	p.Inject(step, faultproxy.Rule{Fault: faultproxy.Hook, Hook: func(faultproxy.Request) {
 		ran = true
-		if _, err := m.UpdateUsage(c, []UsageService{{ID: ref.ID, ClientID: 390, Username: ref.Username, Product: prod}}, UsageOptions{}); err != nil {
+		if _, err := m.UpdateUsage(c, []UsageService{{ID: ref.ID, ClientID: 390, Username: ref.Username, Product: &prod}}, UsageOptions{}); err != nil {
 			t.Error(err)
 		}
 	}})
@@ -734,7 +734,7 @@ func TestPolicyRewritesSpreadOverRuns(t *testing.T) {
 		if err := m.Store.ChangeAccount(c, m.ServerID, id, domain.AccountChange{PolicySig: "before-the-guards"}); err != nil {
 			t.Fatal(err)
 		}
-		services = append(services, UsageService{ID: id, ClientID: 400, Username: got.Username, Product: prod})
+		services = append(services, UsageService{ID: id, ClientID: 400, Username: got.Username, Product: &prod})
 	}
 	full := services[5]
 	if _, err := asRoot(t).PutObject(c, full.Username+"-"+prod.BucketSuffix, "big.bin", strings.NewReader(strings.Repeat("b", 2<<20)), 2<<20, minio.PutObjectOptions{}); err != nil {
@@ -833,7 +833,7 @@ func TestOvershootBetweenRuns(t *testing.T) {
 		close(refused)
 	}()
 	var runs []time.Duration
-	svcs := []UsageService{{ID: ref.ID, ClientID: 410, Username: ref.Username, Product: prod}}
+	svcs := []UsageService{{ID: ref.ID, ClientID: 410, Username: ref.Username, Product: &prod}}
 	for stopped := false; !stopped; {
 		select {
 		case at, ok := <-refused:
@@ -924,7 +924,7 @@ func TestTerminateDuringAUsageRunsWriteLeavesNothing(t *testing.T) {
 		case <-asking:
 		}
 	}})
-	if _, err := proxied(t, m, p).UpdateUsage(c, []UsageService{{ID: ref.ID, ClientID: 390, Username: ref.Username, Product: prod}}, UsageOptions{}); err != nil {
+	if _, err := proxied(t, m, p).UpdateUsage(c, []UsageService{{ID: ref.ID, ClientID: 390, Username: ref.Username, Product: &prod}}, UsageOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if !started {
@@ -938,5 +938,77 @@ func TestTerminateDuringAUsageRunsWriteLeavesNothing(t *testing.T) {
 	}
 	if _, found, _ := m.Store.Account(c, m.ServerID, ref.ID); found {
 		t.Error("the usage run left the account's record behind terminate")
+	}
+}
+
+// A create checks a new name by asking the server about the names that
+// could clash, not by listing every user and bucket: the hyphen prefixes,
+// the name and its buckets live, the rest from the server's last full
+// listing, each candidate confirmed. Issue 12 keeps the check as strong.
+func TestNameCheckAsksTheServer(t *testing.T) {
+	m, c := newManager(t), ctx(t)
+	admin := adminOf(m)
+	handMade := func(user string) {
+		t.Helper()
+		if err := admin.AddUser(c, user, "hand-made-secret-1", true); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = admin.RemoveUser(context.Background(), user) })
+	}
+	create := func(id int64, rule string) error {
+		_, err := m.Create(c, svc(500, id), domain.Product{DefaultBucket: true, UsernameRule: rule})
+		if err == nil {
+			t.Cleanup(func() {
+				_, _ = m.Terminate(context.Background(), domain.ServiceRef{ID: id, ClientID: 500, Username: rule})
+			})
+		}
+		return err
+	}
+	handMade("h501-1-x") // listed below: its namespace lies in h501-1's
+	if _, err := m.RefreshNames(c, false); err != nil {
+		t.Fatal(err)
+	}
+	handMade("h500") // made after the listing: its namespace holds h500-1's
+	handMade("h503-1-x")
+	if _, err := m.RefreshNames(c, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.RemoveUser(c, "h503-1-x"); err != nil { // listed, then gone
+		t.Fatal(err)
+	}
+	if err := asRoot(t).MakeBucket(c, "h504-1-data", minio.MakeBucketOptions{}); err != nil { // a bucket nobody owns
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = asRoot(t).RemoveBucket(context.Background(), "h504-1-data") })
+
+	rec := &recorder{}
+	watched, err := minioadmin.New(minioadmin.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Transport: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Admin = watched
+	for _, tc := range []struct {
+		id    int64
+		rule  string
+		clash string // "" when the create must go through
+	}{
+		{501, "h500-1", "user h500"},
+		{502, "h501-1", "user h501-1-x"},
+		{503, "h503-1", ""},
+		{504, "h504-1", "bucket h504-1-data"},
+	} {
+		err := create(tc.id, tc.rule)
+		switch {
+		case tc.clash == "" && err != nil:
+			t.Errorf("%s: %v", tc.rule, err)
+		case tc.clash != "" && (domain.ErrorCode(err) != domain.ECONFLICT || !strings.Contains(domain.ErrorMessage(err), tc.clash)):
+			t.Errorf("%s: %v, want a conflict with %s", tc.rule, err, tc.clash)
+		}
+	}
+	if n := rec.count("/list-users"); n != 0 {
+		t.Errorf("creates listed every user %d times", n)
+	}
+	if got, _ := m.Store.NameClashes(c, m.ServerID, 0, "h503-1", 10); len(got) != 1 || got[0].Kind != domain.NameAccount {
+		t.Errorf("the listed user that was gone is still a candidate: %+v", got)
 	}
 }

@@ -12,11 +12,13 @@ import (
 
 // UsageService is one service of a server-wide usage update.
 type UsageService struct {
-	ID       int64          `json:"id"`
-	ClientID int64          `json:"clientId"`
-	Username string         `json:"username"`
-	Status   string         `json:"status"`
-	Product  domain.Product `json:"product"`
+	ID       int64  `json:"id"`
+	ClientID int64  `json:"clientId"`
+	Username string `json:"username"`
+	Status   string `json:"status"`
+	// Product is the service's product. Services of one product may share
+	// one value: it is normalized once for all of them.
+	Product *domain.Product `json:"product"`
 }
 
 // UsageOptions say how a usage update measures.
@@ -67,6 +69,51 @@ type UsageResult struct {
 type measure struct {
 	bytes, objects, versions int64
 	buckets                  int
+	list                     []domain.Bucket // each bucket's figures, for the pages
+}
+
+// add counts one bucket in.
+func (t *measure) add(b domain.Bucket) {
+	t.bytes += b.Bytes
+	t.objects += b.Objects
+	t.versions += b.Versions
+	t.buckets++
+	t.list = append(t.list, b)
+}
+
+// products normalizes each product of a run once, however many services
+// share it, and keeps its policy signatures: at 50,000 services the
+// checks of one policy template per service would cost seconds.
+type products struct {
+	err  map[*domain.Product]error
+	sigs map[productState]string
+}
+
+type productState struct {
+	p     *domain.Product
+	state domain.PolicyState
+}
+
+func (ps *products) normalize(p *domain.Product) error {
+	if p == nil {
+		return domain.Errorf(domain.EMISSING, "the service has no product")
+	}
+	if err, ok := ps.err[p]; ok {
+		return err
+	}
+	err := p.Normalize()
+	ps.err[p] = err
+	return err
+}
+
+func (ps *products) signature(p *domain.Product, state domain.PolicyState) string {
+	k := productState{p, state}
+	sig, ok := ps.sigs[k]
+	if !ok {
+		sig = p.PolicySignature(state)
+		ps.sigs[k] = sig
+	}
+	return sig
 }
 
 // UpdateUsage measures every listed service, decides warnings and policies,
@@ -86,6 +133,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		res.Source = domain.UsageExact
 	}
 	dups := duplicateServices(services)
+	prods := products{err: map[*domain.Product]error{}, sigs: map[productState]string{}}
 	byUser := make(map[string]int, len(services))
 	needExact := false
 	for i := range services {
@@ -98,7 +146,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		case s.ID <= 0:
 			r.Error = &ReportError{Code: domain.EINVALID, Message: fmt.Sprintf("params.services[%d].id must be a positive whole number", i)}
 		default:
-			if err := s.Product.Normalize(); err != nil {
+			if err := prods.normalize(s.Product); err != nil {
 				r.Error = reportError(err)
 			} else if err := domain.ValidateExistingUsername(s.Username); err != nil {
 				r.Error = reportError(err)
@@ -140,10 +188,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		res.LastUpdate = du.LastUpdate
 		for bucket, bu := range du.BucketsUsage {
 			if i, ok := owner(byUser, bucket); ok {
-				totals[i].bytes += int64(bu.Size)
-				totals[i].objects += int64(bu.ObjectsCount)
-				totals[i].versions += int64(bu.VersionsCount)
-				totals[i].buckets++
+				totals[i].add(domain.Bucket{Name: bucket, Bytes: int64(bu.Size), Objects: int64(bu.ObjectsCount), Versions: int64(bu.VersionsCount)})
 			}
 		}
 	}
@@ -166,10 +211,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 				res.Services[i].Error = reportError(err)
 				continue
 			}
-			totals[i].bytes += b.Bytes
-			totals[i].objects += b.Objects
-			totals[i].versions += b.Versions
-			totals[i].buckets++
+			totals[i].add(domain.Bucket{Name: b.Name, Bytes: b.Bytes, Objects: b.Objects, Versions: b.Versions})
 		}
 		if opts.Exact {
 			res.LastUpdate = now
@@ -202,8 +244,8 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		if res.Services[i].Error != nil {
 			continue
 		}
-		evs[i] = domain.Evaluate(&s.Product, s.Username, totals[i].bytes, known[s.ID].State)
-		if evs[i].NeedsPolicyWrite(&s.Product) {
+		evs[i] = domain.Evaluate(s.Product, s.Username, totals[i].bytes, known[s.ID].State)
+		if ev := evs[i]; ev.NeedsPolicyChange() || ev.Next.PolicySig != prods.signature(s.Product, ev.WantPolicy) {
 			writes = append(writes, i)
 		}
 	}
@@ -211,7 +253,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 	for i := range services {
 		measured[i] = res.Services[i].Error == nil
 	}
-	if err := m.writePolicies(ctx, st, services, evs, writes, res.Services, measured); err != nil {
+	if err := m.writePolicies(ctx, st, services, evs, writes, res.Services, measured, &prods); err != nil {
 		return res, err
 	}
 	samples := make([]domain.Sample, 0, len(byUser))
@@ -230,7 +272,11 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		if opts.Exact || s.Product.UsageMode == domain.UsageExact {
 			source = domain.UsageExact
 		}
-		samples = append(samples, domain.Sample{ServiceID: s.ID, At: now, Bytes: t.bytes, Objects: t.objects, Versions: t.versions, Source: source})
+		list := t.list
+		if list == nil {
+			list = []domain.Bucket{} // measured, and holds none
+		}
+		samples = append(samples, domain.Sample{ServiceID: s.ID, At: now, Bytes: t.bytes, Objects: t.objects, Versions: t.versions, Source: source, Buckets: list})
 		states[s.ID] = ev.Next
 		retention[s.ID] = s.Product.HistoryDays
 	}
@@ -257,7 +303,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 // the whole loop: a create or terminate waits for one write at most. A
 // service whose write fails gets the error in its report, keeps its policy
 // state and its measurement; the run goes on.
-func (m *Manager) writePolicies(ctx context.Context, st Store, services []UsageService, evs []domain.Evaluation, writes []int, reports []UsageReport, measured []bool) error {
+func (m *Manager) writePolicies(ctx context.Context, st Store, services []UsageService, evs []domain.Evaluation, writes []int, reports []UsageReport, measured []bool, prods *products) error {
 	var refresh []int
 	until, bounded := m.halfTime(ctx)
 	for _, i := range writes {
@@ -265,7 +311,7 @@ func (m *Manager) writePolicies(ctx context.Context, st Store, services []UsageS
 			refresh = append(refresh, i)
 			continue
 		}
-		if err := m.writeOne(ctx, st, &services[i], &evs[i], &reports[i], &measured[i]); err != nil {
+		if err := m.writeOne(ctx, st, &services[i], &evs[i], &reports[i], &measured[i], prods); err != nil {
 			return err
 		}
 	}
@@ -274,7 +320,7 @@ func (m *Manager) writePolicies(ctx context.Context, st Store, services []UsageS
 			m.log().Info("policy documents left to rewrite by the next runs", "count", len(refresh)-n)
 			break
 		}
-		if err := m.writeOne(ctx, st, &services[i], &evs[i], &reports[i], &measured[i]); err != nil {
+		if err := m.writeOne(ctx, st, &services[i], &evs[i], &reports[i], &measured[i], prods); err != nil {
 			return err
 		}
 	}
@@ -293,7 +339,7 @@ func (m *Manager) halfTime(ctx context.Context) (time.Time, bool) {
 
 // writeOne writes one service's policy document under the name lock; an
 // error is returned only when the store fails.
-func (m *Manager) writeOne(ctx context.Context, st Store, s *UsageService, ev *domain.Evaluation, report *UsageReport, measured *bool) error {
+func (m *Manager) writeOne(ctx context.Context, st Store, s *UsageService, ev *domain.Evaluation, report *UsageReport, measured *bool, prods *products) error {
 	unlock, err := st.LockNames(ctx)
 	if err != nil {
 		return err
@@ -308,15 +354,15 @@ func (m *Manager) writeOne(ctx context.Context, st Store, s *UsageService, ev *d
 		*measured = false
 		return nil
 	}
-	if err := m.writePolicy(ctx, s.Username, &s.Product, ev.WantPolicy, false); err != nil {
+	if err := m.writePolicy(ctx, s.Username, s.Product, ev.WantPolicy, false); err != nil {
 		report.Error = reportError(err)
 		return nil
 	}
 	changed := ev.NeedsPolicyChange()
-	ev.Next.Policy, ev.Next.PolicySig = ev.WantPolicy, s.Product.PolicySignature(ev.WantPolicy)
+	ev.Next.Policy, ev.Next.PolicySig = ev.WantPolicy, prods.signature(s.Product, ev.WantPolicy)
 	if changed {
 		m.log().Info("policy switched", "service", s.ID, "user", s.Username, "policy", ev.WantPolicy, "usedBytes", ev.UsedBytes)
-		if err := m.settlePublic(ctx, st, s.ID, s.Username, &s.Product, ev.WantPolicy, rec.Suspended); err != nil {
+		if err := m.settlePublic(ctx, st, s.ID, s.Username, s.Product, ev.WantPolicy, rec.Suspended); err != nil {
 			report.Error = reportError(err)
 		}
 	}
@@ -368,7 +414,7 @@ func (m *Manager) Recalculate(ctx context.Context, svc domain.ServiceRef, p doma
 	if err := checkService(svc); err != nil {
 		return UsageReport{}, err
 	}
-	res, err := m.UpdateUsage(ctx, []UsageService{{ID: svc.ID, ClientID: svc.ClientID, Username: svc.Username, Status: svc.Status, Product: p}}, UsageOptions{Exact: true})
+	res, err := m.UpdateUsage(ctx, []UsageService{{ID: svc.ID, ClientID: svc.ClientID, Username: svc.Username, Status: svc.Status, Product: &p}}, UsageOptions{Exact: true})
 	if err != nil {
 		return UsageReport{}, err
 	}

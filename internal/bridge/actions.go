@@ -90,7 +90,21 @@ func init() {
 		"render.client":     {product | needParams, renderClient},
 		"render.admin":      {product | needParams, renderAdmin},
 		"product.defaults":  {0, productDefaults},
+		"names.refresh":     {needServer | needStore | needParams, namesRefresh},
 	}
+}
+
+func namesRefresh(req *Request, _ Env) (job, error) {
+	var p struct {
+		// OnlyIfStale keeps a listing younger than half an hour.
+		OnlyIfStale bool `json:"onlyIfStale"`
+	}
+	if err := decodeParams(req.Params, &p); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, m *account.Manager) (any, error) {
+		return m.RefreshNames(ctx, p.OnlyIfStale)
+	}, nil
 }
 
 func policyApply(req *Request, _ Env) (job, error) {
@@ -109,11 +123,30 @@ func policyApply(req *Request, _ Env) (job, error) {
 	}, nil
 }
 
+// usageServiceWire is a service of a usage update as the request gives
+// it: with its product, or naming one of params.products by its key (a
+// run over 50,000 services sends each product once).
+type usageServiceWire struct {
+	ID         int64           `json:"id"`
+	ClientID   int64           `json:"clientId"`
+	Username   string          `json:"username"`
+	Status     string          `json:"status"`
+	Product    *domain.Product `json:"product"`
+	ProductKey string          `json:"productKey"`
+}
+
+// keyedProduct is one entry of params.products.
+type keyedProduct struct {
+	Key     string          `json:"key"`
+	Product *domain.Product `json:"product"`
+}
+
 func usageUpdate(req *Request, _ Env) (job, error) {
 	var p struct {
-		Services  []account.UsageService `json:"services"`
-		Mode      string                 `json:"mode"`
-		OnlyIfDue bool                   `json:"onlyIfDue"`
+		Services  []usageServiceWire `json:"services"`
+		Products  []keyedProduct     `json:"products"`
+		Mode      string             `json:"mode"`
+		OnlyIfDue bool               `json:"onlyIfDue"`
 	}
 	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
@@ -124,9 +157,36 @@ func usageUpdate(req *Request, _ Env) (job, error) {
 	if p.Mode != "" && p.Mode != domain.UsageScanner && p.Mode != domain.UsageExact {
 		return nil, domain.Errorf(domain.EINVALID, "params.mode must be scanner or exact")
 	}
+	byKey := make(map[string]*domain.Product, len(p.Products))
+	for i, kp := range p.Products {
+		switch {
+		case kp.Key == "":
+			return nil, domain.Errorf(domain.EMISSING, "params.products[%d].key is required", i)
+		case kp.Product == nil:
+			return nil, domain.Errorf(domain.EMISSING, "params.products[%d].product is required", i)
+		case byKey[kp.Key] != nil:
+			return nil, domain.Errorf(domain.EINVALID, "params.products[%d].key %q is given twice", i, domain.Printable(kp.Key))
+		}
+		byKey[kp.Key] = kp.Product
+	}
+	services := make([]account.UsageService, len(p.Services))
+	for i, w := range p.Services {
+		prod := w.Product
+		switch {
+		case w.Product != nil && w.ProductKey != "":
+			return nil, domain.Errorf(domain.EINVALID, "params.services[%d] gives both product and productKey; send one", i)
+		case w.ProductKey != "":
+			if prod = byKey[w.ProductKey]; prod == nil {
+				return nil, domain.Errorf(domain.EINVALID, "params.services[%d].productKey %q names no entry of params.products", i, domain.Printable(w.ProductKey))
+			}
+		case prod == nil:
+			prod = &domain.Product{} // every setting at its default, as before products were keyed
+		}
+		services[i] = account.UsageService{ID: w.ID, ClientID: w.ClientID, Username: w.Username, Status: w.Status, Product: prod}
+	}
 	opts := account.UsageOptions{Exact: p.Mode == domain.UsageExact, OnlyIfDue: p.OnlyIfDue}
 	return func(ctx context.Context, m *account.Manager) (any, error) {
-		return m.UpdateUsage(ctx, p.Services, opts)
+		return m.UpdateUsage(ctx, services, opts)
 	}, nil
 }
 

@@ -189,8 +189,8 @@ func adminPage(req *Request, v account.AdminView) view.AdminPage {
 		page.Errors = append(page.Errors, domain.ErrorMessage(v.BucketsErr))
 	}
 	page.Errors = append(page.Errors, v.Product.DisplayNotes()...)
-	if v.GroupErr != nil {
-		page.Errors = append(page.Errors, domain.ErrorMessage(v.GroupErr))
+	if v.GroupFound && v.Group.Problem != "" {
+		page.Errors = append(page.Errors, v.Group.Problem+" (checked "+v.Group.CheckedAt.UTC().Format("2006-01-02 15:04")+" UTC)")
 	}
 	page.Access = accessNotes(&v.Product, v)
 	return page
@@ -204,12 +204,17 @@ func accessNotes(p *domain.Product, v account.AdminView) []string {
 		perms = "none"
 	}
 	out := []string{"Permissions: " + perms + ". Without public, tenants cannot publish buckets; without objectlock, cannot lock data; without toolkeys, cannot make access keys with S3 tools; without keepkeys, a password change ends every access key."}
+	g := v.Group
+	checked := " (checked " + g.CheckedAt.UTC().Format("2006-01-02 15:04") + " UTC, at the last create or change of package)"
 	switch {
 	case p.Group == "":
-	case len(v.GroupPolicies) == 0 && v.GroupErr == nil:
-		out = append(out, "Group "+p.Group+" grants nothing (no policy attached).")
-	case v.GroupErr == nil:
-		out = append(out, "Group "+p.Group+" grants each tenant the policies "+strings.Join(v.GroupPolicies, ", ")+" (checked: s3 actions on the tenant's own buckets).")
+	case !v.GroupFound:
+		out = append(out, "Group "+p.Group+" has not been checked yet: the next create or change of package checks what it grants.")
+	case g.Problem != "":
+	case len(g.Policies) == 0:
+		out = append(out, "Group "+p.Group+" grants nothing (no policy attached)"+checked+".")
+	default:
+		out = append(out, "Group "+p.Group+" grants each tenant the policies "+strings.Join(g.Policies, ", ")+checked+": s3 actions on the tenant's own buckets.")
 	}
 	for _, w := range v.Withheld {
 		out = append(out, "The policy of bucket "+w.Bucket+" is withheld ("+w.Reason+" since "+w.At.UTC().Format("2006-01-02 15:04")+" UTC); anonymous requests are refused until it is put back.")

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/puqminios3/puqminio/internal/account"
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/minioadmin"
 	"github.com/puqminios3/puqminio/internal/testminio"
@@ -80,11 +81,49 @@ func TestRPCOverTLS(t *testing.T) {
 	}
 }
 
-// When the client area cannot read the buckets, the client reads a plain
-// sentence in their language; what went wrong, in MinIO's or our technical
-// words, is for the admin tab (and the log). Here the server's credentials
-// may list buckets but not read usage, as a misconfigured server's would.
-func TestClientPageKeepsTheServersWordsForTheAdmin(t *testing.T) {
+// A page view costs the same with one tenant on the server or 10,000:
+// the client page asks MinIO nothing (its figures and buckets come from the
+// store, written by the last measurement), and the admin tab asks only
+// about the server itself and this one user.
+func TestPagesAskTheServerOnlyAboutTheirTenant(t *testing.T) {
+	w := getWorld(t)
+	ctx, cancel := w.ctx()
+	defer cancel()
+	prod := domain.Product{Unit: "GB", DiskSpace: 1}
+	if _, err := w.direct.UpdateUsage(ctx, []account.UsageService{{ID: w.fixture.ID, ClientID: 1, Username: w.fixture.Username, Product: &prod}}, account.UsageOptions{Exact: true}); err != nil {
+		t.Fatal(err)
+	}
+	server := map[string]any{"id": 1, "endpoint": w.endpoint, "accessKey": w.srv.AccessKey, "secretKey": w.srv.SecretKey}
+	store := map[string]any{"path": w.store}
+	service := map[string]any{"id": w.fixture.ID, "clientId": 1, "username": w.fixture.Username, "lang": "english"}
+	product := map[string]any{"unit": "GB", "diskSpace": 1}
+	bucket := domain.DefaultBucketName(w.fixture.Username, domain.DefaultBucketSuffix)
+	w.rec.take()
+	for _, page := range []string{"overview", "stats"} {
+		r, _ := call(t, map[string]any{"v": 1, "action": "render.client", "server": server, "store": store, "service": service, "product": product, "params": map[string]any{"page": page}})
+		var out struct{ HTML string }
+		_ = json.Unmarshal(r.Result, &out)
+		if !r.OK || (page == "overview" && !strings.Contains(out.HTML, bucket)) {
+			t.Fatalf("render.client %s: %+v %.300s", page, r.Error, out.HTML)
+		}
+		if calls := w.rec.take(); len(calls) != 0 {
+			t.Errorf("the client page (%s) asked MinIO %d times: %q", page, len(calls), calls)
+		}
+	}
+	r, _ := call(t, map[string]any{"v": 1, "action": "render.admin", "server": server, "store": store, "service": service, "product": product})
+	if !r.OK {
+		t.Fatalf("render.admin: %+v", r.Error)
+	}
+	for _, c := range w.rec.take() {
+		if c != "GET /minio/admin/v3/info" && c != "GET /minio/admin/v3/user-info" {
+			t.Errorf("the admin tab asked MinIO %q", c)
+		}
+	}
+}
+
+// The admin tab shows the server's own words when it refuses the module's
+// credentials; the client page, which asks the server nothing, is whole.
+func TestAdminTabKeepsTheServersWords(t *testing.T) {
 	w := getWorld(t)
 	ctx, cancel := w.ctx()
 	defer cancel()
@@ -112,13 +151,8 @@ func TestClientPageKeepsTheServersWordsForTheAdmin(t *testing.T) {
 	r, _ := call(t, map[string]any{"v": 1, "action": "render.client", "server": server, "store": store, "service": service, "product": product})
 	var page struct{ HTML string }
 	_ = json.Unmarshal(r.Result, &page)
-	if !r.OK || !strings.Contains(page.HTML, "The storage service could not be reached") {
+	if !r.OK || strings.Contains(page.HTML, "could not be reached") {
 		t.Fatalf("render.client: %+v %.300s", r.Error, page.HTML)
-	}
-	for _, detail := range []string{"credentials", "AccessDenied", "data usage", "MinIO"} {
-		if strings.Contains(page.HTML, detail) {
-			t.Errorf("the client page shows the failure's detail %q", detail)
-		}
 	}
 	r, _ = call(t, map[string]any{"v": 1, "action": "render.admin", "server": server, "store": store, "service": service, "product": product})
 	_ = json.Unmarshal(r.Result, &page)

@@ -65,6 +65,9 @@ type Sample struct {
 	Objects   int64
 	Versions  int64
 	Source    string // UsageScanner or UsageExact
+	// Buckets are the figures per bucket, which the pages show; nil when
+	// the measurement did not read them (the stored ones stay).
+	Buckets []Bucket
 }
 
 // DayUsage is one UTC day of a service's usage, for charts.
@@ -81,4 +84,13 @@ type MonthUsage struct {
 	AvgBytes int64     // mean of the daily means, so each day weighs the same
 	MaxBytes int64
 	Days     int // days with samples
+}
+
+// GroupCheck is the last check of a product group: the policies it
+// grants its members and, when it may not be used, why.
+type GroupCheck struct {
+	Group     string
+	Policies  []string
+	Problem   string // "" when tenants may be put in the group
+	CheckedAt time.Time
 }

@@ -216,3 +216,39 @@ func ValidateExistingUsername(name string) error {
 	}
 	return nil
 }
+
+// HyphenPrefixes returns the names whose namespace holds name's: every
+// part of name before one of its hyphens ("12" for "12-34").
+func HyphenPrefixes(name string) []string {
+	var out []string
+	for i := 1; i < len(name); i++ {
+		if name[i] == '-' {
+			out = append(out, name[:i])
+		}
+	}
+	return out
+}
+
+// ExtensionRange returns the byte-order range [lo, hi) that holds every
+// name extending name after a hyphen ("12-34-x" for "12-34"): '.' follows
+// '-' in ASCII. With HyphenPrefixes and name itself, it gives every name
+// NamespacesOverlap matches, as indexed lookups instead of a scan.
+func ExtensionRange(name string) (lo, hi string) {
+	return name + "-", name + "."
+}
+
+// NameClash is a name recorded in the store that could overlap a new
+// user's bucket namespace: an account of another service (Kind "account"),
+// or a user or bucket the server listed when its names were last taken.
+type NameClash struct {
+	Kind      string // NameAccount, NameUser or NameBucket
+	Name      string
+	ServiceID int64 // for NameAccount
+}
+
+// Kinds of NameClash.
+const (
+	NameAccount = "account"
+	NameUser    = "user"
+	NameBucket  = "bucket"
+)

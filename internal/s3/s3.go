@@ -181,6 +181,15 @@ func (c *Client) BucketsOf(ctx context.Context, user string) ([]domain.Bucket, e
 	return out, nil
 }
 
+// BucketExists asks the server about one bucket by name.
+func (c *Client) BucketExists(ctx context.Context, name string) (bool, error) {
+	ok, err := c.mc.BucketExists(ctx, name)
+	if err != nil {
+		return false, Translate(err, "look up bucket "+name)
+	}
+	return ok, nil
+}
+
 // MakeBucket creates a bucket; one that already exists and is ours is fine.
 func (c *Client) MakeBucket(ctx context.Context, name string) error {
 	err := c.mc.MakeBucket(ctx, name, minio.MakeBucketOptions{})

@@ -214,7 +214,7 @@ func TestConcurrentCallsDuringUsageUpdate(t *testing.T) {
 	services := make([]account.UsageService, cfg.services)
 	for i := range services {
 		id := int64(i + 1)
-		services[i] = account.UsageService{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active", Product: product}
+		services[i] = account.UsageService{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active", Product: &product}
 	}
 	usageReq := h.request("usage.update", usageTimeout, nil, nil, map[string]any{"services": services})
 	t.Logf("usage.update request: %d KiB", len(usageReq)>>10)

@@ -26,23 +26,29 @@ class Usage
     public static function updateServer(array $serverParams, $onlyIfDue = false)
     {
         $services = [];
+        $products = [];
         foreach (Whmcs::servicesOnServer((int) ($serverParams['serverid'] ?? 0)) as $row) {
             if (trim((string) $row['username']) === '') {
                 continue;
+            }
+            // Each product is sent once; its services name it by key.
+            $key = (string) (int) $row['packageid'];
+            if (!isset($products[$key])) {
+                $products[$key] = ['key' => $key, 'product' => (object) ProductSettings::fromConfigOptions($row)];
             }
             $services[] = [
                 'id' => (int) $row['id'],
                 'clientId' => (int) $row['userid'],
                 'username' => (string) $row['username'],
                 'status' => (string) $row['domainstatus'],
-                'product' => (object) ProductSettings::fromConfigOptions($row),
+                'productKey' => $key,
             ];
         }
         if (!$services) {
             return ['services' => 0, 'emails' => 0, 'failures' => [], 'skipped' => true];
         }
         $request = Request::base('usage.update', $serverParams, self::TIMEOUT);
-        $request['params'] = ['services' => $services];
+        $request['params'] = ['services' => $services, 'products' => array_values($products)];
         if ($onlyIfDue) {
             $request['params']['onlyIfDue'] = true;
         }
@@ -147,7 +153,27 @@ class Usage
             } catch (\Throwable $e) {
                 $ran[$server['serverid']] = $e->getMessage();
             }
+            try {
+                self::refreshNames($server);
+            } catch (\Throwable $e) {
+                $ran[$server['serverid']] = 'listing its names: ' . $e->getMessage();
+            }
         }
         return $ran;
+    }
+
+    /**
+     * Keeps the server's listing of user and bucket names young, so that
+     * Create checks new names against it without listing the server itself
+     * (the binary lists it again only when it is older than half an hour).
+     *
+     * @param array $serverParams server parameters
+     * @throws BridgeException
+     */
+    public static function refreshNames(array $serverParams)
+    {
+        $request = Request::base('names.refresh', $serverParams, self::TIMEOUT);
+        $request['params'] = ['onlyIfStale' => true];
+        Rpc::call($request, Request::secrets($serverParams));
     }
 }

@@ -63,7 +63,7 @@ class Whmcs
             $cols[] = 'p.configoption' . $i;
         }
         $stmt = self::pdo()->prepare(
-            'SELECT h.id, h.userid, h.username, h.domainstatus, ' . implode(', ', $cols)
+            'SELECT h.id, h.userid, h.username, h.domainstatus, h.packageid, ' . implode(', ', $cols)
             . ' FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid'
             . " WHERE h.server = ? AND h.domainstatus IN ('Active', 'Suspended') AND p.servertype = ?"
             . ' ORDER BY h.id'

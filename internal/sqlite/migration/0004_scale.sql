@@ -1,0 +1,45 @@
+-- Schema 4: what pages and creates read here instead of asking the server,
+-- so that their cost does not grow with the other tenants on it.
+
+-- Each account's buckets with the figures of its last measurement (usage
+-- runs and Recalculate write them; the pages read them). The account's
+-- checked_at dates them.
+CREATE TABLE bucket_usage (
+	server_id  INTEGER NOT NULL,
+	service_id INTEGER NOT NULL,
+	bucket     TEXT    NOT NULL,
+	bytes      INTEGER NOT NULL,
+	objects    INTEGER NOT NULL,
+	versions   INTEGER NOT NULL,
+	PRIMARY KEY (server_id, service_id, bucket)
+) WITHOUT ROWID;
+
+-- The last check of a product group (create and change package make it):
+-- the policies it grants its members, and why it cannot be used ("" when
+-- it can). The admin tab shows it.
+CREATE TABLE group_checks (
+	server_id  INTEGER NOT NULL,
+	grp        TEXT    NOT NULL,
+	policies   TEXT    NOT NULL, -- JSON list
+	problem    TEXT    NOT NULL,
+	checked_at INTEGER NOT NULL,
+	PRIMARY KEY (server_id, grp)
+) WITHOUT ROWID;
+
+-- The server's user and bucket names as last listed in full, lower-cased
+-- for the overlap queries (kind: user or bucket). Create asks which of
+-- them could clash with a new name, then confirms each with MinIO.
+CREATE TABLE server_names (
+	server_id INTEGER NOT NULL,
+	kind      TEXT    NOT NULL,
+	lname     TEXT    NOT NULL,
+	name      TEXT    NOT NULL,
+	PRIMARY KEY (server_id, kind, lname, name)
+) WITHOUT ROWID;
+CREATE TABLE server_name_lists (
+	server_id INTEGER PRIMARY KEY,
+	taken_at  INTEGER NOT NULL
+);
+
+-- The same overlap queries over the accounts this store made.
+CREATE INDEX accounts_lusername ON accounts (server_id, lower(username));
