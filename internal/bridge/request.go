@@ -462,7 +462,7 @@ func (s *Server) check() error {
 		// Never echo it.
 		return domain.Errorf(domain.EINVALID, "server.secretKey may hold printable characters only")
 	}
-	if !regionName.MatchString(s.Region) {
+	if !regionName().MatchString(s.Region) {
 		return domain.Errorf(domain.EINVALID, "server.region may hold letters, digits, '-', '_' and '.' only (at most 64), not %q", domain.Printable(s.Region))
 	}
 	if s.TimeoutSeconds == 0 {
@@ -499,7 +499,7 @@ func (s *Server) RootCAs() *x509.CertPool {
 
 // regionName is what MinIO accepts as a region: empty (the default) or a
 // short name such as us-east-1. It is part of every request's signature.
-var regionName = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`)
+var regionName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`) })
 
 // printable reports whether s is valid UTF-8 without control characters.
 // Such characters in a credential would end in a broken HTTP header, which

@@ -158,7 +158,7 @@ func (p *Product) normalize(lenient bool) error {
 	if p.BucketSuffix == "" {
 		p.BucketSuffix = DefaultBucketSuffix
 	}
-	if !bucketPart.MatchString(p.BucketSuffix) {
+	if !bucketPart().MatchString(p.BucketSuffix) {
 		return Errorf(EINVALID, "product.bucketSuffix may hold only lowercase letters, digits and inner hyphens")
 	}
 	switch p.PasswordDisplay {
@@ -194,7 +194,7 @@ func (p *Product) normalize(lenient bool) error {
 	if p.CheckIntervalMinutes < 5 || p.CheckIntervalMinutes > 1440 {
 		return Errorf(EINVALID, "product.checkIntervalMinutes must be between 5 and 1440")
 	}
-	if p.Group = strings.TrimSpace(p.Group); p.Group != "" && !groupName.MatchString(p.Group) {
+	if p.Group = strings.TrimSpace(p.Group); p.Group != "" && !groupName().MatchString(p.Group) {
 		return Errorf(EINVALID, "product.group may hold letters, digits and . _ - @ only (at most 64)")
 	}
 	if err := p.parsePermissions(); err != nil {
