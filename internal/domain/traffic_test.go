@@ -7,7 +7,7 @@ func TestAttributeTraffic(t *testing.T) {
 		"12-34": {34}, // tenant A
 		"12-35": {35}, // tenant B
 		"7-8":   {8},
-		"7-8-9": {9},       // overlaps 7-8 (older than the overlap check)
+		"7-8-9": {9},      // overlaps 7-8 (older than the overlap check)
 		"dup":   {40, 41}, // recorded twice
 	}
 	services := func(u string) []int64 { return users[u] }
