@@ -61,7 +61,8 @@ func NewDecoder(r io.Reader, lim Limits) *Decoder {
 
 // Next decodes the next entry into e. It returns io.EOF after the last
 // one, and a *domain.Error otherwise: ETOOLARGE for a body, entry or count
-// over the limits, EINVALIDJSON for anything else.
+// over the limits, EUNAVAILABLE when reading the body fails, EINVALIDJSON
+// for anything else.
 func (d *Decoder) Next(e *Entry) error {
 	for {
 		for d.start < d.end && isSpace(d.buf[d.start]) {
@@ -137,7 +138,9 @@ func (d *Decoder) fill() error {
 		if errors.As(err, &tooLarge) {
 			return domain.Errorf(domain.ETOOLARGE, "the body is larger than %d bytes", d.lim.MaxBodyBytes)
 		}
-		return domain.Errorf(domain.EINVALIDJSON, "cannot read the body: %s", domain.Printable(err.Error()))
+		// The connection failed (MinIO gave up waiting, or went away):
+		// not the body's fault.
+		return domain.Retryf(domain.EUNAVAILABLE, "cannot read the body: %s", domain.Printable(err.Error()))
 	}
 	return nil
 }

@@ -192,6 +192,23 @@ func (db *DB) PruneTraffic(ctx context.Context) (int64, error) {
 	return total, nil
 }
 
+// TrafficStore is the store of one server's traffic receiver
+// (minioaudit.Store).
+type TrafficStore struct {
+	DB       *DB
+	ServerID int64
+}
+
+// Record counts recs (RecordTraffic) and returns how many were counted
+// before.
+func (s TrafficStore) Record(ctx context.Context, recs []domain.TrafficRecord) (int, error) {
+	res, err := s.DB.RecordTraffic(ctx, s.ServerID, recs)
+	return res.Duplicates, err
+}
+
+// Prune forgets old request keys (PruneTraffic).
+func (s TrafficStore) Prune(ctx context.Context) (int64, error) { return s.DB.PruneTraffic(ctx) }
+
 // TrafficTotal returns the service's traffic in the hours that start in
 // [from, to).
 func (db *DB) TrafficTotal(ctx context.Context, serviceID int64, from, to time.Time) (domain.Traffic, error) {
