@@ -76,7 +76,7 @@ func TestVersionDescribesDatabases(t *testing.T) {
 		}
 	}
 	out, _, _ := execute(t, "", nil, "version", "--db", path)
-	if !strings.Contains(out, "migrated to 2 on its next use") || !strings.Contains(out, "not recorded") {
+	if !strings.Contains(out, "migrated to "+strconv.Itoa(sqlite.SchemaVersion())+" on its next use") || !strings.Contains(out, "not recorded") {
 		t.Fatalf("text for a schema 1 file: %s", out)
 	}
 
