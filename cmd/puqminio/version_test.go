@@ -68,7 +68,8 @@ func TestVersionDescribesDatabases(t *testing.T) {
 	}
 
 	// A file left by v0.1.0 (schema 1) is reported, and left alone.
-	sqlExec(t, path, `DROP TABLE meta`, `DELETE FROM migrations WHERE version > 1`)
+	sqlExec(t, path, `DROP TABLE meta`, `DROP TABLE traffic_hourly`, `DROP TABLE traffic_seen`, `DROP INDEX accounts_username`,
+		`DELETE FROM migrations WHERE version > 1`)
 	for range 2 {
 		info, _, code = versionJSON(t, "--db", path)
 		if code != 0 || info.Database.State != "older" || info.Database.Schema != 1 || info.Database.LastVersion != "" {
