@@ -145,23 +145,6 @@ func (d *Decoder) fill() error {
 	return nil
 }
 
-// DecodeBody decodes a body held in memory.
-func DecodeBody(body []byte, lim Limits) ([]Entry, error) {
-	d := NewDecoder(bytes.NewReader(body), lim)
-	var out []Entry
-	for {
-		var e Entry
-		err := d.Next(&e)
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-}
-
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\r' || c == '\t' }
 
 // Field bits, to find a field given twice.

@@ -12,6 +12,23 @@ import (
 	"github.com/puqminios3/puqminio/internal/domain"
 )
 
+// DecodeBody decodes a body held in memory, all of it.
+func DecodeBody(body []byte, lim Limits) ([]Entry, error) {
+	d := NewDecoder(bytes.NewReader(body), lim)
+	var out []Entry
+	for {
+		var e Entry
+		err := d.Next(&e)
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+}
+
 // A batch of three entries as MinIO posted it (batch_size 3, queue_dir
 // set): PutBucket, GetBucketLocation, PutObject of 1000 bytes.
 func realBatch(t testing.TB) []byte {
