@@ -134,8 +134,13 @@ func queued(t *testing.T, dir string) int {
 // made for the proxy's address stay valid.
 type meter struct {
 	addr string
-	mu   sync.Mutex
-	by   map[string]domain.Traffic // by bucket
+	// started counts requests entering the proxy, before they reach
+	// MinIO; recorded those whose response body the proxy finished. A
+	// client can return before the proxy has seen the end of the body, so
+	// figures are read once both are equal.
+	started, recorded atomic.Int64
+	mu                sync.Mutex
+	by                map[string]domain.Traffic // by bucket
 }
 
 // countBody counts what is read through it and reports once, at EOF or
@@ -172,6 +177,7 @@ func newMeter(t *testing.T, target string) *meter {
 	m := &meter{by: map[string]domain.Traffic{}}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
+			m.started.Add(1)
 			r.SetURL(u)
 			r.Out.Host = r.In.Host
 			r.Out.Header.Del("X-Forwarded-For")
@@ -195,8 +201,13 @@ func newMeter(t *testing.T, target string) *meter {
 				t := m.by[bucket]
 				t.Add(domain.Traffic{Ingress: ingress, Egress: out, Requests: 1})
 				m.by[bucket] = t
+				m.recorded.Add(1)
 			}}
 			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			m.recorded.Add(1)
+			http.Error(w, err.Error(), http.StatusBadGateway)
 		},
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -209,6 +220,10 @@ func newMeter(t *testing.T, target string) *meter {
 	m.addr = l.Addr().String()
 	return m
 }
+
+// settled reports whether every request that entered the proxy is
+// recorded.
+func (m *meter) settled() bool { return m.started.Load() == m.recorded.Load() }
 
 // total is everything the meter passed.
 func (m *meter) total() domain.Traffic {
@@ -316,6 +331,11 @@ func waitTraffic(t *testing.T, db *sqlite.DB, queue string, since time.Time, wan
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Minute)
 	match := func() (bool, string) {
+		for svc, m := range want {
+			if !m.settled() {
+				return false, fmt.Sprintf("service %d: the meter is still counting", svc)
+			}
+		}
 		for svc, m := range want {
 			got, exp := storedTotal(t, db, svc, since), m.total()
 			if got != exp {
@@ -655,6 +675,7 @@ func TestTrafficSurvivesKillsAndRestarts(t *testing.T) {
 	before := mA.total().Requests + mB.total().Requests
 	workload(t, ca, ts[0].created.Bucket, 1000, 40)
 	workload(t, cb, ts[1].created.Bucket, 1000, 40)
+	waitFor(t, func() bool { return mA.settled() && mB.settled() })
 	added := int(mA.total().Requests + mB.total().Requests - before)
 	// MinIO writes a batch to its queue within a second; it drops what it
 	// has not written when it stops, so wait for all of it to be on disk.
