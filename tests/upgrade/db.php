@@ -50,6 +50,12 @@ $keys = [
     'meta' => 'key',
     'withheld_policies' => 'server_id, service_id, bucket',
     'throttle' => 'service_id, action',
+    'bucket_usage' => 'server_id, service_id, bucket',
+    'group_checks' => 'server_id, grp',
+    'server_names' => 'server_id, kind, lname, name',
+    'server_name_lists' => 'server_id',
+    'traffic_hourly' => 'service_id, hour, server_id, bucket',
+    'traffic_seen' => 'at, key',
 ];
 foreach ($tables as $t) {
     if (!isset($keys[$t])) {
