@@ -11,11 +11,12 @@ import (
 )
 
 // UsageQuery selects part of RGW's usage log. RGW keeps one entry per
-// owner, bucket and hour; Start and End select entries by their hour.
+// owner, bucket and hour; Start and End select the entries whose hour
+// begins in [Start, End).
 type UsageQuery struct {
 	UID   string    // "" reads every user
 	Start time.Time // zero: from the beginning
-	End   time.Time // zero: to now
+	End   time.Time // zero: no end
 	// SkipEntries leaves out the per-bucket, per-hour entries and
 	// SkipSummary the per-user totals. RGW reads the same log either way.
 	SkipEntries bool
@@ -100,8 +101,21 @@ func usageTime(t time.Time) string {
 	return t.UTC().Format(time.DateTime)
 }
 
+// usageRange adds the range [start, end) to q. Entries are stamped with
+// the start of their hour. RGW means start to be inclusive, but with a uid
+// it looks keys up strictly after "uid_START_", which is the exact key of
+// the hour's entry for requests outside any bucket (list_buckets): given
+// 10:00:00 it drops that entry and keeps the hour's others (seen on
+// 16.2.15, and so in cls_rgw's code). An hour-aligned start therefore goes
+// one second earlier, which takes in no other hour. End is exclusive.
 func usageRange(q url.Values, start, end time.Time) {
 	if !start.IsZero() {
+		if rounded := start.Truncate(time.Second); rounded.Before(start) {
+			start = rounded.Add(time.Second) // no entry begins inside a second
+		}
+		if start.Unix()%3600 == 0 && start.Unix() > 0 {
+			start = start.Add(-time.Second)
+		}
 		q.Set("start", usageTime(start))
 	}
 	if !end.IsZero() {
@@ -156,11 +170,12 @@ func (c *Client) Usage(ctx context.Context, uq UsageQuery) (Usage, error) {
 	return u, nil
 }
 
-// UsageTrim selects usage log entries to delete.
+// UsageTrim selects usage log entries to delete: those whose hour begins
+// in [Start, End), as in UsageQuery.
 type UsageTrim struct {
 	UID   string    // whose entries; "" needs AllUsers
 	Start time.Time // zero: from the beginning
-	End   time.Time // zero: to now
+	End   time.Time // zero: no end
 	// AllUsers must be set to trim every user's entries, so that a
 	// forgotten UID cannot erase the whole log.
 	AllUsers bool
