@@ -87,6 +87,22 @@ func TestTenantBucketNamespaces(t *testing.T) {
 	if status, body := rawGet(t, carol, "/:"+name+"/who"); status != 200 || body != "admin" {
 		t.Fatalf("carol reading :%s: %d %q", name, status, body)
 	}
+
+	// The usage log charges each read to the bucket's owner, whoever sent
+	// it, refused ones included: alice's bucket had her own read, carol's
+	// and the admin's refused ones and carol's allowed one.
+	want := Counters{BytesSent: 5 + 5, Ops: 4, SuccessfulOps: 2}
+	us := waitUsage(t, c, UsageQuery{UID: alice.UID, SkipEntries: true}, func(us Usage) bool {
+		return len(us.Summary) == 1 && category(us.Summary[0].Categories, "get_obj").Ops >= want.Ops
+	})
+	if got := category(us.Summary[0].Categories, "get_obj"); got.Ops != want.Ops || got.SuccessfulOps != want.SuccessfulOps ||
+		got.BytesSent < want.BytesSent {
+		t.Fatalf("alice's get_obj usage = %+v, want %d ops, %d successful", got, want.Ops, want.SuccessfulOps)
+	}
+	us, err = c.Usage(ctx, UsageQuery{UID: carol.UID, SkipEntries: true})
+	if err != nil || len(us.Summary) != 1 || category(us.Summary[0].Categories, "get_obj").Ops != 1 {
+		t.Fatalf("carol's usage = %+v, %v; want only her own read", us, err)
+	}
 }
 
 // rawGet signs a GET of path with u's keys, for names minio-go refuses.

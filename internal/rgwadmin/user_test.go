@@ -151,22 +151,37 @@ func TestCreateUserRefusesBadInput(t *testing.T) {
 	}
 }
 
-// MaxBuckets is enforced over S3.
+// MaxBuckets is enforced over S3 with RGW's meaning: 0 no limit, a
+// negative number no buckets at all.
 func TestMaxBuckets(t *testing.T) {
 	c := newClient(t)
 	ctx := testCtx(t)
-	uid := unique("t") + "$" + unique("u")
-	ak, sk := unique("AK"), unique("sk")
-	if _, err := c.CreateUser(ctx, CreateUserReq{UID: uid, DisplayName: "one bucket", AccessKey: ak, SecretKey: sk, MaxBuckets: 1}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.RemoveUser(context.Background(), uid, RemoveUserOptions{PurgeData: true}) })
-	s3 := s3For(t, ak, sk)
-	if err := s3.MakeBucket(ctx, unique("b"), minio.MakeBucketOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s3.MakeBucket(ctx, unique("b"), minio.MakeBucketOptions{}); s3Code(err) != "TooManyBuckets" {
-		t.Fatalf("second bucket with MaxBuckets 1: %v", err)
+	for _, tc := range []struct {
+		max, allowed int
+		refusal      string
+	}{
+		{1, 1, "TooManyBuckets"},
+		{0, 3, ""},
+		{-1, 0, "AccessDenied"},
+	} {
+		uid := unique("t") + "$" + unique("u")
+		ak, sk := unique("AK"), unique("sk")
+		if _, err := c.CreateUser(ctx, CreateUserReq{UID: uid, DisplayName: "max buckets", AccessKey: ak, SecretKey: sk, MaxBuckets: tc.max}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = c.RemoveUser(context.Background(), uid, RemoveUserOptions{PurgeData: true}) })
+		s3 := s3For(t, ak, sk)
+		for i := range tc.allowed {
+			if err := s3.MakeBucket(ctx, unique("b"), minio.MakeBucketOptions{}); err != nil {
+				t.Fatalf("MaxBuckets %d, bucket %d: %v", tc.max, i+1, err)
+			}
+		}
+		if tc.refusal == "" {
+			continue
+		}
+		if err := s3.MakeBucket(ctx, unique("b"), minio.MakeBucketOptions{}); s3Code(err) != tc.refusal {
+			t.Fatalf("MaxBuckets %d, bucket %d: %v, want %s", tc.max, tc.allowed+1, err, tc.refusal)
+		}
 	}
 }
 
