@@ -16,9 +16,9 @@
 // about 300 MiB of memory and the Python start-up of its modules.
 //
 // Measured on a 2-core machine (go test -bench Launch ./internal/testceph):
-// nothing to a gateway answering S3, admin user created, in about 1.3 s;
-// about 155 MiB resident in all (monitor 40, OSD 55, radosgw 60); Stop
-// (SIGKILL to each daemon's process group) takes milliseconds.
+// nothing to a gateway answering S3, admin user created, in 1.1 to 1.3 s;
+// about 145 MiB resident in all (radosgw 54, OSD 48 to 51, monitor 38);
+// Stop (SIGKILL to each daemon's process group) takes milliseconds.
 //
 // Each daemon runs in its own process group with SIGKILL as its parent-death
 // signal, so none outlives the test process even when that one is killed.
