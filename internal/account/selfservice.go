@@ -329,6 +329,9 @@ func (m *Manager) SetPublicRead(ctx context.Context, svc domain.ServiceRef, p do
 	if err := domain.CheckOwnBucket("params.bucket", svc.Username, bucket); err != nil {
 		return out, err
 	}
+	if err := domain.CheckPublicPrefix(prefix); err != nil {
+		return out, err
+	}
 	doc := ""
 	if on {
 		var err error

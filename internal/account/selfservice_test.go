@@ -463,7 +463,8 @@ func TestSelfServiceRateLimit(t *testing.T) {
 
 // An expired key is refused. MinIO's shortest expiry is a quarter of an
 // hour, so this waits 17 minutes: it runs under PUQMINIO_SOAK=1 (make
-// soak), or when asked for by name with PUQMINIO_SLOW=1.
+// soak), or with PUQMINIO_SLOW=1 (go test -timeout 30m -run
+// TestSelfServiceKeyExpires ./internal/account).
 func TestSelfServiceKeyExpires(t *testing.T) {
 	if os.Getenv("PUQMINIO_SOAK") != "1" && os.Getenv("PUQMINIO_SLOW") != "1" {
 		t.Skip("waits 17 minutes for MinIO's shortest expiry; PUQMINIO_SLOW=1 runs it")

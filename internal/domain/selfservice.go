@@ -452,7 +452,7 @@ func PublicRead(bucket, policy string) (prefix string, module, ok bool) {
 // buckets, read from the server when the page is asked for.
 type BucketSettings struct {
 	Bucket     string
-	Empty      bool // holds no object version and no delete marker
+	Empty      bool   // holds no object version and no delete marker
 	Versioning string // VersioningOff, VersioningEnabled or VersioningSuspended
 	ObjectLock bool
 	Lifecycle  Lifecycle
