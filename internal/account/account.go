@@ -27,6 +27,9 @@ import (
 // a missing user, policy, group or key is domain.ENOTFOUND.
 type IAM interface {
 	ServerInfo(ctx context.Context) (domain.ServerInfo, error)
+	// StorageInfo tells the drives only: what pages read (ServerInfo loads
+	// every bucket's usage on the server).
+	StorageInfo(ctx context.Context) (domain.ServerInfo, error)
 	DataUsageInfo(ctx context.Context) (domain.DataUsage, error)
 	ListUsers(ctx context.Context) (map[string]domain.UserInfo, error)
 	// UserInfo answers domain.ECONFLICT when the name belongs to an access
@@ -119,6 +122,8 @@ type Store interface {
 	ForgetServerName(ctx context.Context, serverID int64, kind, name string) error
 	SaveGroupCheck(ctx context.Context, serverID int64, c domain.GroupCheck) error
 	GroupCheck(ctx context.Context, serverID int64, group string) (domain.GroupCheck, bool, error)
+	SaveServerVersion(ctx context.Context, serverID int64, version string, at time.Time) error
+	ServerVersion(ctx context.Context, serverID int64) (string, time.Time, bool, error)
 	// SetBuckets records an account's buckets without a measurement.
 	SetBuckets(ctx context.Context, serverID, serviceID int64, buckets []domain.Bucket) error
 	// BucketUsage returns the account's buckets as last measured.

@@ -337,6 +337,12 @@ func (m *Manager) listNames(ctx context.Context, st Store) (NamesListed, error) 
 	if err := st.SaveServerNames(ctx, m.ServerID, un, bn, at); err != nil {
 		return NamesListed{}, err
 	}
+	// The same look records the server's version for the admin tabs.
+	if si, err := m.Admin.ServerInfo(ctx); err == nil {
+		if err := st.SaveServerVersion(ctx, m.ServerID, si.Version(), at); err != nil {
+			return NamesListed{}, err
+		}
+	}
 	return NamesListed{Users: len(un), Buckets: len(bn), TakenAt: at}, nil
 }
 

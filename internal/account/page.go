@@ -77,8 +77,11 @@ func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.
 // part of the view, for the admin to read.
 type AdminView struct {
 	Overview
-	Server     domain.ServerInfo
-	ServerErr  error
+	Server    domain.ServerInfo // the drives (StorageInfo)
+	ServerErr error
+	// Version is the server's version as the cron's look last read it
+	// ("" before the first).
+	Version    string
 	Details    AccountDetails
 	DetailsErr error
 	// Group is the last check of the product's group (create and change
@@ -100,7 +103,7 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	if err := p.NormalizeForDisplay(); err != nil {
 		return v, err
 	}
-	v.Server, v.ServerErr = m.Admin.ServerInfo(ctx)
+	v.Server, v.ServerErr = m.Admin.StorageInfo(ctx)
 	var err error
 	if v.Overview, err = m.overview(ctx, svc, p); err != nil {
 		return v, err
@@ -119,6 +122,9 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 		if v.Group, v.GroupFound, err = st.GroupCheck(ctx, m.ServerID, p.Group); err != nil {
 			return v, err
 		}
+	}
+	if v.Version, _, _, err = st.ServerVersion(ctx, m.ServerID); err != nil {
+		return v, err
 	}
 	return v, nil
 }

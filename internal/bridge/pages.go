@@ -169,7 +169,7 @@ func adminPage(req *Request, v account.AdminView) view.AdminPage {
 		page.Connection.Error = domain.ErrorMessage(v.ServerErr)
 	} else {
 		si := v.Server
-		page.Connection = view.Connection{OK: true, Version: si.Version(), Mode: si.Mode, DrivesOnline: si.DrivesOnline(), DrivesOffline: si.DrivesOffline()}
+		page.Connection = view.Connection{OK: true, Version: v.Version, Mode: si.Mode, DrivesOnline: si.DrivesOnline(), DrivesOffline: si.DrivesOffline()}
 	}
 	switch {
 	case svc.Username == "":

@@ -183,3 +183,28 @@ func nonNilStrings(s []string) []string {
 	}
 	return s
 }
+
+// SaveServerVersion records the version the server reported at at.
+func (db *DB) SaveServerVersion(ctx context.Context, serverID int64, version string, at time.Time) error {
+	return db.inTx(ctx, "recording the server's version", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO server_status (server_id, version, checked_at) VALUES (?, ?, ?)
+			ON CONFLICT (server_id) DO UPDATE SET version = excluded.version, checked_at = excluded.checked_at`,
+			serverID, version, unix(at))
+		return err
+	})
+}
+
+// ServerVersion returns the version last recorded for the server, and
+// false if none was.
+func (db *DB) ServerVersion(ctx context.Context, serverID int64) (string, time.Time, bool, error) {
+	var v string
+	var at int64
+	err := db.read.QueryRowContext(ctx, `SELECT version, checked_at FROM server_status WHERE server_id = ?`, serverID).Scan(&v, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, false, nil
+	}
+	if err != nil {
+		return "", time.Time{}, false, db.fail(err, "reading the server's version")
+	}
+	return v, fromUnix(at), true, nil
+}

@@ -281,3 +281,19 @@ func TestSetBuckets(t *testing.T) {
 		t.Errorf("SetBuckets recorded a measurement at %v", a.CheckedAt)
 	}
 }
+
+func TestServerVersion(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if _, _, ok, err := db.ServerVersion(ctx, 1); ok || err != nil {
+		t.Fatalf("never recorded: %v %v", ok, err)
+	}
+	for _, v := range []string{"RELEASE.2025-02-28T09-55-16Z", "DEVELOPMENT.2026-02-12"} {
+		if err := db.SaveServerVersion(ctx, 1, v, c.t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, at, ok, err := db.ServerVersion(ctx, 1); !ok || err != nil || v != "DEVELOPMENT.2026-02-12" || !at.Equal(c.t) {
+		t.Fatalf("got %q %v %v %v", v, at, ok, err)
+	}
+}

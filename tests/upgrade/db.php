@@ -54,6 +54,7 @@ $keys = [
     'group_checks' => 'server_id, grp',
     'server_names' => 'server_id, kind, lname, name',
     'server_name_lists' => 'server_id',
+    'server_status' => 'server_id',
     'traffic_hourly' => 'service_id, hour, server_id, bucket',
     'traffic_seen' => 'at, key',
 ];

@@ -43,3 +43,11 @@ CREATE TABLE server_name_lists (
 
 -- The same overlap queries over the accounts this store made.
 CREATE INDEX accounts_lusername ON accounts (server_id, lower(username));
+
+-- The server's version as the cron's server-wide look last read it (MinIO's
+-- info call loads every bucket's usage, too costly for each admin tab).
+CREATE TABLE server_status (
+	server_id  INTEGER PRIMARY KEY,
+	version    TEXT    NOT NULL,
+	checked_at INTEGER NOT NULL
+);
