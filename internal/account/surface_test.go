@@ -1012,3 +1012,51 @@ func TestNameCheckAsksTheServer(t *testing.T) {
 		t.Errorf("the listed user that was gone is still a candidate: %+v", got)
 	}
 }
+
+// Suspend reaches a measured account's bucket policies without listing
+// the server's buckets (half a second at 30,000): the buckets come from
+// the last measurement, and unsuspend asks about each kept one by name.
+func TestSuspendListsNoServerBuckets(t *testing.T) {
+	m, c := newManager(t), ctx(t)
+	prod := domain.Product{Unit: "GB", DiskSpace: 1, DefaultBucket: true, UsageMode: domain.UsageExact, Permissions: "public"}
+	got, err := m.Create(c, svc(420, 421), prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := domain.ServiceRef{ID: 421, ClientID: 420, Username: got.Username, Password: got.Password}
+	defer m.Terminate(c, ref)
+	if _, err := asRoot(t).PutObject(c, got.Bucket, "a.txt", strings.NewReader("aaa"), 3, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.S3.SetBucketPolicy(c, got.Bucket, publicPolicy(got.Bucket)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Recalculate(c, ref, prod); err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.New(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	pm := proxied(t, m, p)
+	object := srv.URL() + "/" + got.Bucket + "/a.txt"
+	if err := pm.Suspend(c, ref); err != nil {
+		t.Fatal(err)
+	}
+	if code := anon(t, "GET", object, ""); code == 200 {
+		t.Error("the public bucket answers anonymous reads while suspended")
+	}
+	if err := pm.Unsuspend(c, ref, prod); err != nil {
+		t.Fatal(err)
+	}
+	if code := anon(t, "GET", object, ""); code != 200 {
+		t.Errorf("the public read was not put back: HTTP %d", code)
+	}
+	for _, r := range p.Requests() {
+		if r.Op == "list-buckets" {
+			t.Errorf("suspend or unsuspend listed the server's buckets: %v", p.Requests())
+			break
+		}
+	}
+}
