@@ -118,10 +118,15 @@ type Store interface {
 	// users and buckets of the server's last full listing.
 	NameClashes(ctx context.Context, serverID, exceptService int64, name string, limit int) ([]domain.NameClash, error)
 	SaveServerNames(ctx context.Context, serverID int64, users, buckets []string, at time.Time) error
-	ServerNamesTakenAt(ctx context.Context, serverID int64) (time.Time, bool, error)
+	ServerNameList(ctx context.Context, serverID int64) (domain.NameList, bool, error)
 	ForgetServerName(ctx context.Context, serverID int64, kind, name string) error
 	SaveGroupCheck(ctx context.Context, serverID int64, c domain.GroupCheck) error
 	GroupCheck(ctx context.Context, serverID int64, group string) (domain.GroupCheck, bool, error)
+	// AddTerminatedName, TerminatedNames and ClearTerminatedName keep the
+	// names terminate removed until a server-wide listing finds them free.
+	AddTerminatedName(ctx context.Context, serverID int64, user string, serviceID int64, at time.Time) error
+	TerminatedNames(ctx context.Context, serverID int64) (map[string]time.Time, error)
+	ClearTerminatedName(ctx context.Context, serverID int64, user string, listedAt time.Time) error
 	SaveServerVersion(ctx context.Context, serverID int64, version string, at time.Time) error
 	ServerVersion(ctx context.Context, serverID int64) (string, time.Time, bool, error)
 	// SetBuckets records an account's buckets without a measurement.
@@ -143,8 +148,12 @@ type Manager struct {
 	Store     Store
 	OpenStore func() (Store, error)
 	ServerID  int64
-	Now       func() time.Time
-	Log       *slog.Logger
+	// FullListUpTo is the number of buckets up to which terminate lists
+	// the server's buckets rather than removing those it knows of
+	// (bucketsToRemove); 0 means DefaultFullListUpTo, negative never.
+	FullListUpTo int
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // Close closes the store if the manager opened it.

@@ -223,16 +223,30 @@ const clashBatch = 16
 // name after a hyphen ("12-34-x" for "12-34") goes unseen until the next
 // listing; docs/security.md says so.
 func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, name string, random bool) (string, error) {
+	swept := false
+candidates:
 	for {
 		found, err := st.NameClashes(ctx, m.ServerID, svc.ID, name, clashBatch)
 		if err != nil {
 			return "", err
 		}
-		stale := 0
 		for _, c := range found {
 			switch c.Kind {
 			case domain.NameAccount:
 				return "user " + c.Name, nil
+			case domain.NameTerminated:
+				// Terminated since the last listing: a bucket it made after
+				// the last measurement may still be there. A listing now
+				// removes what is left and frees the name; what it cannot
+				// remove (retention) keeps the name taken.
+				if swept {
+					return "user " + c.Name + ", terminated; retention keeps some of its buckets", nil
+				}
+				if _, err := m.listNames(ctx, st); err != nil {
+					return "", err
+				}
+				swept = true
+				continue candidates
 			case domain.NameUser:
 				_, err := m.Admin.UserInfo(ctx, c.Name)
 				switch domain.ErrorCode(err) {
@@ -254,9 +268,9 @@ func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef
 			if err := st.ForgetServerName(ctx, m.ServerID, c.Kind, c.Name); err != nil {
 				return "", err
 			}
-			stale++
 		}
-		if len(found) < clashBatch || stale == 0 {
+		// Every candidate of a full batch was stale: there may be more.
+		if len(found) < clashBatch {
 			break
 		}
 	}
@@ -304,8 +318,8 @@ func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef
 // freshNames takes the server's full listing of names again when the last
 // one is older than nameListMaxAge (or there is none).
 func (m *Manager) freshNames(ctx context.Context, st Store) error {
-	at, ok, err := st.ServerNamesTakenAt(ctx, m.ServerID)
-	if err != nil || (ok && m.now().Sub(at) < nameListMaxAge) {
+	l, ok, err := st.ServerNameList(ctx, m.ServerID)
+	if err != nil || (ok && m.now().Sub(l.TakenAt) < nameListMaxAge) {
 		return err
 	}
 	_, err = m.listNames(ctx, st)
@@ -337,6 +351,9 @@ func (m *Manager) listNames(ctx context.Context, st Store) (NamesListed, error) 
 	if err := st.SaveServerNames(ctx, m.ServerID, un, bn, at); err != nil {
 		return NamesListed{}, err
 	}
+	if err := m.sweepTerminated(ctx, st, bn, at); err != nil {
+		return NamesListed{}, err
+	}
 	// The same look records the server's version for the admin tabs.
 	if si, err := m.Admin.ServerInfo(ctx); err == nil {
 		if err := st.SaveServerVersion(ctx, m.ServerID, si.Version(), at); err != nil {
@@ -344,6 +361,61 @@ func (m *Manager) listNames(ctx context.Context, st Store) (NamesListed, error) 
 		}
 	}
 	return NamesListed{Users: len(un), Buckets: len(bn), TakenAt: at}, nil
+}
+
+// sweepTerminated removes, from a listing of the server's buckets taken at
+// at, the buckets of names terminate removed that are still there (made
+// by the tenant after the last measurement terminate knew of), and frees
+// each name that has none left. A bucket retention keeps stays, and so
+// does its name.
+func (m *Manager) sweepTerminated(ctx context.Context, st Store, buckets []string, at time.Time) error {
+	names, err := st.TerminatedNames(ctx, m.ServerID)
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	left := map[string]bool{}
+	for _, b := range buckets {
+		i, ok := ownerOf(names, b)
+		if !ok {
+			continue
+		}
+		if err := m.S3.SetBucketPolicy(ctx, b, ""); err != nil {
+			return err
+		}
+		n, err := m.S3.Purge(ctx, b)
+		switch {
+		case domain.ErrorCode(err) == domain.ERETENTION:
+			left[i] = true
+			m.log().Warn("bucket of a terminated account kept by retention", "user", i, "bucket", b)
+			continue
+		case err != nil:
+			return err
+		}
+		m.log().Info("bucket of a terminated account removed", "user", i, "bucket", b, "objects", n)
+	}
+	for user := range names {
+		if !left[user] {
+			if err := st.ClearTerminatedName(ctx, m.ServerID, user, at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ownerOf finds the name among names whose namespace holds bucket.
+func ownerOf(names map[string]time.Time, bucket string) (string, bool) {
+	if _, ok := names[bucket]; ok {
+		return bucket, true
+	}
+	for k := len(bucket) - 1; k > 0; k-- {
+		if bucket[k] == '-' {
+			if _, ok := names[bucket[:k]]; ok {
+				return bucket[:k], true
+			}
+		}
+	}
+	return "", false
 }
 
 // NamesListed is the result of a listing of the server's names.
@@ -363,12 +435,12 @@ func (m *Manager) RefreshNames(ctx context.Context, onlyIfStale bool) (NamesList
 		return NamesListed{}, err
 	}
 	if onlyIfStale {
-		at, ok, err := st.ServerNamesTakenAt(ctx, m.ServerID)
+		l, ok, err := st.ServerNameList(ctx, m.ServerID)
 		if err != nil {
 			return NamesListed{}, err
 		}
-		if ok && m.now().Sub(at) < nameListMaxAge/2 {
-			return NamesListed{TakenAt: at, Skipped: true}, nil
+		if ok && m.now().Sub(l.TakenAt) < nameListMaxAge/2 {
+			return NamesListed{Users: l.Users, Buckets: l.Buckets, TakenAt: l.TakenAt, Skipped: true}, nil
 		}
 	}
 	return m.listNames(ctx, st)
