@@ -185,7 +185,7 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 		if err != nil {
 			return "", err
 		}
-		clash, err := m.nameClash(ctx, st, svc, p, name, random)
+		clash, err := m.nameClash(ctx, st, svc, name, random)
 		if err != nil {
 			return "", err
 		}
@@ -210,19 +210,21 @@ const clashBatch = 16
 // nameClash says what name would overlap ("user 12", "bucket 12-34-x"),
 // or "" when nothing does. The overlap is domain.NamespacesOverlap with
 // every user, compared lower-cased, and domain.OwnsBucket with every
-// bucket, as a full listing would decide it:
-//   - the candidates come from the store (NameClashes: accounts of other
-//     services, recorded even before their user exists, and the names of
-//     the server's last full listing), each confirmed with the server by
-//     name; a listed name the server no longer has is forgotten;
-//   - the users whose namespace holds name's (its hyphen prefixes), name
-//     itself, the bucket name and the default bucket are asked live, so
-//     a user or bucket made since the listing is seen there too.
+// bucket:
+//   - buckets: the server's, listed now (names only);
+//   - users: the candidates come from the store (NameClashes: accounts of
+//     other services, recorded even before their user exists, and the
+//     users of the server's last full listing), each confirmed with the
+//     server by name, a listed one the server no longer has forgotten;
+//     the users whose namespace holds name's (its hyphen prefixes) and
+//     name itself are asked live. Listing users is an answer MinIO
+//     encrypts with a 64 MiB Argon2id, so only the cron lists them.
 //
-// Only a user or bucket made by hand since the last listing that extends
-// name after a hyphen ("12-34-x" for "12-34") goes unseen until the next
-// listing; docs/security.md says so.
-func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, name string, random bool) (string, error) {
+// What this sees later than listing every user at each create would: a
+// user made by hand outside the module since the last listing (at most
+// half an hour), holding no bucket yet, whose name extends name after a
+// hyphen ("12-34-x" for "12-34"); docs/security.md says so.
+func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, name string, random bool) (string, error) {
 	swept := false
 candidates:
 	for {
@@ -257,13 +259,8 @@ candidates:
 					return "", err
 				}
 			case domain.NameBucket:
-				ok, err := m.S3.BucketExists(ctx, c.Name)
-				if err != nil {
-					return "", err
-				}
-				if ok {
-					return "bucket " + c.Name, nil
-				}
+				// Buckets are asked about below, all at once.
+				continue
 			}
 			if err := st.ForgetServerName(ctx, m.ServerID, c.Kind, c.Name); err != nil {
 				return "", err
@@ -284,22 +281,20 @@ candidates:
 			return "", err
 		}
 	}
-	buckets := []string{name}
-	if p.DefaultBucket {
-		buckets = append(buckets, domain.DefaultBucketName(name, p.BucketSuffix))
+	// The buckets in name's namespace, live: no targeted call finds a
+	// bucket whose name only starts with name- (one an admin made by hand,
+	// or one a terminated tenant left), so the server's buckets are listed,
+	// reading only their names.
+	owned, err := m.S3.BucketsOf(ctx, name)
+	if err != nil {
+		return "", err
 	}
-	for _, b := range buckets {
-		ok, err := m.S3.BucketExists(ctx, b)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return "bucket " + b, nil
-		}
+	if len(owned) > 0 {
+		return "bucket " + owned[0].Name, nil
 	}
 	// Not a user, so only "no such user" means the name is free; an access
 	// key of that name answers a conflict.
-	_, err := m.Admin.UserInfo(ctx, name)
+	_, err = m.Admin.UserInfo(ctx, name)
 	switch domain.ErrorCode(err) {
 	case domain.ENOTFOUND:
 		return "", nil
