@@ -309,3 +309,35 @@ func decodeUser(op string, body []byte) (User, error) {
 	}
 	return w.user(), nil
 }
+
+// UserStats is a user's usage over all its buckets, as RGW stores it in
+// the user's header.
+type UserStats struct {
+	Size    uint64 // bytes
+	Objects uint64
+}
+
+// UserStatsSync brings the usage stored with the user up to date from its
+// buckets' indexes (a write to each bucket's entry in the user's list) and
+// returns it. RGW refreshes that figure only now and then on its own; the
+// quota check does not read it while it has the user in its cache.
+func (c *Client) UserStatsSync(ctx context.Context, uid string) (UserStats, error) {
+	if uid == "" {
+		return UserStats{}, errors.New("rgwadmin: user-stats: uid is empty")
+	}
+	body, err := c.do(ctx, request{method: http.MethodGet, resource: "user", op: "user-stats",
+		query: url.Values{"uid": {uid}, "stats": {"true"}, "sync": {"true"}}, resendable: true})
+	if err != nil {
+		return UserStats{}, err
+	}
+	var w struct {
+		Stats struct {
+			Size       uint64 `json:"size"`
+			NumObjects uint64 `json:"num_objects"`
+		} `json:"stats"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return UserStats{}, fmt.Errorf("rgwadmin: user-stats: decode answer: %w", err)
+	}
+	return UserStats{Size: w.Stats.Size, Objects: w.Stats.NumObjects}, nil
+}
