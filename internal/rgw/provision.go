@@ -114,9 +114,9 @@ func (g *Gateway) Provision(ctx context.Context, a Account, req ProvisionReq) (P
 	if out.Secret, rekeyed, err = g.ensureKey(ctx, a, u, req); err != nil {
 		return Provisioned{}, err
 	}
-	if want := userQuota(req.QuotaBytes); u.UserQuota != want {
-		if err := g.admin.SetUserQuota(ctx, uid, want); err != nil {
-			return Provisioned{}, translate(err, "set the quota of "+uid)
+	if u.UserQuota != userQuota(req.QuotaBytes) {
+		if err := g.setQuota(ctx, uid, req.QuotaBytes); err != nil {
+			return Provisioned{}, err
 		}
 	}
 	if u.MaxBuckets != req.MaxBuckets {
@@ -143,11 +143,11 @@ func (g *Gateway) Provision(ctx context.Context, a Account, req ProvisionReq) (P
 }
 
 // userQuota is the user quota for a limit of quotaBytes (0: none). It is
-// always enabled, "no limit" being a size of -1: RGW's quota check keeps a
-// cache of the user's usage only while the quota is enabled, so a quota
-// enabled later on a user holding data was not enforced (seen on 16.2.15:
-// 1.2 MB stored, a 1 MiB limit set, PUTs still passed), while one lowered
-// from -1 refused the next PUT.
+// always enabled, "no limit" being a size of -1, so that RGW's quota check
+// counts the user's writes from its first byte (it keeps no count for a
+// user whose quota is disabled, and starts from the stored usage, which
+// RGW does not keep up to date for such a user): lowered from -1 to 1 MiB
+// on 1.2 MB stored, it refused the next PUT (TestSetQuota).
 func userQuota(quotaBytes int64) rgwadmin.Quota {
 	q := rgwadmin.Quota{Enabled: true, MaxSize: rgwadmin.NoLimit, MaxObjects: rgwadmin.NoLimit}
 	if quotaBytes > 0 {

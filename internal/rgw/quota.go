@@ -18,7 +18,19 @@ func (g *Gateway) SetQuota(ctx context.Context, a Account, quotaBytes int64) err
 	if quotaBytes < 0 {
 		return domain.Errorf(domain.EINVALID, "the quota must not be negative")
 	}
-	uid := g.naming.UID(a)
+	return g.setQuota(ctx, g.naming.UID(a), quotaBytes)
+}
+
+// setQuota brings the usage stored with the user up to date, then sets
+// its quota (userQuota). RGW's quota check starts from that stored usage
+// when it first checks a user, and keeps its own count from there for up
+// to "rgw bucket quota ttl" (600 s by default): a quota enabled on a user
+// whose stored usage was stale (it never had a quota) was not enforced,
+// one enabled after a sync was (TestQuotaEnabledLaterNeedsSyncedStats).
+func (g *Gateway) setQuota(ctx context.Context, uid string, quotaBytes int64) error {
+	if _, err := g.admin.UserStatsSync(ctx, uid); err != nil {
+		return translate(err, "sync the usage of "+uid)
+	}
 	return translate(g.admin.SetUserQuota(ctx, uid, userQuota(quotaBytes)), "set the quota of "+uid)
 }
 
