@@ -186,6 +186,28 @@ func signed(t *testing.T, access, secretKey, method, path, body string) (int, st
 	return resp.StatusCode, errorCode(b), len(b)
 }
 
+// signedWith sends a bodiless request signed with the keys, with extra
+// headers, and returns the status, error code and body length.
+func signedWith(t *testing.T, access, secretKey, method, path string, header map[string]string) (int, string, int) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(testCtx(t), method, "http://"+srv.Endpoint+path, http.NoBody)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	req = signer.SignV4(*req, access, secretKey, "", "us-east-1")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, errorCode(b), len(b)
+}
+
 // errorCode is the S3 error code in an answer body, "" for none.
 func errorCode(b []byte) string {
 	s := string(b)

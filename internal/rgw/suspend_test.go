@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minio/minio-go/v7"
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/rgwadmin"
 )
@@ -44,19 +45,49 @@ func anonymousAccess(t *testing.T, g *Gateway, a Account) map[string]int {
 }
 
 // What RGW itself does, measured: suspending the owner refuses object
-// reads of its bucket, but a bucket policy goes on letting anyone list it
-// and write to it.
+// reads of its bucket, but a bucket policy goes on letting anyone list
+// it, write and delete objects, enable versioning and replace the policy
+// itself. A public-read-write ACL does not: its bucket refuses anonymous
+// writes and listings once the owner is suspended.
 func TestSuspendedOwnersBucketPolicyStillServes(t *testing.T) {
 	t.Parallel()
 	g := newGateway(t)
+	ctx := testCtx(t)
 	a, p := provisioned(t, g, ProvisionReq{})
-	publish(t, a, p.Secret)
-	if err := adminClient(t).Suspend(testCtx(t), g.naming.UID(a)); err != nil {
+	c := mc(t, a.User, p.Secret)
+	if err := putObject(ctx, c, "data", "o", 5); err != nil {
 		t.Fatal(err)
 	}
-	got := anonymousAccess(t, g, a)
-	if got["list"] != 200 || got["put"] != 200 || got["get"] != 403 {
-		t.Fatalf("anonymous access to a suspended owner's public bucket: %v; want list and put 200, get 403", got)
+	everything := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:*"],"Resource":["arn:aws:s3:::data","arn:aws:s3:::data/*"]}]}`
+	if err := c.SetBucketPolicy(ctx, "data", everything); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.MakeBucket(ctx, "shared", minio.MakeBucketOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if status, code, _ := signedWith(t, a.User, p.Secret, http.MethodPut, "/shared?acl", map[string]string{"x-amz-acl": "public-read-write"}); status != 200 {
+		t.Fatalf("public-read-write ACL: %d %s", status, code)
+	}
+	if err := adminClient(t).Suspend(ctx, g.naming.UID(a)); err != nil {
+		t.Fatal(err)
+	}
+	b := "/" + g.naming.Tenant(a) + ":data"
+	for _, tc := range []struct {
+		what, method, path, body string
+		status                   int
+	}{
+		{"read an object", http.MethodGet, b + "/o", "", 403},
+		{"list", http.MethodGet, b, "", 200},
+		{"write an object", http.MethodPut, b + "/anonymous", "written by anyone", 200},
+		{"delete an object", http.MethodDelete, b + "/o", "", 204},
+		{"enable versioning", http.MethodPut, b + "?versioning", `<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>`, 200},
+		{"replace the policy", http.MethodPut, b + "?policy", everything, 204},
+		{"write through a public-read-write ACL", http.MethodPut, "/" + g.naming.Tenant(a) + ":shared/anonymous", "x", 403},
+		{"list through a public-read-write ACL", http.MethodGet, "/" + g.naming.Tenant(a) + ":shared", "", 403},
+	} {
+		if status, code := anonymous(t, tc.method, tc.path, tc.body); status != tc.status {
+			t.Errorf("anonymous %s on a suspended owner's bucket: %d %s, want %d", tc.what, status, code, tc.status)
+		}
 	}
 }
 
