@@ -58,17 +58,22 @@ func (n Naming) UID(a Account) string {
 
 // Of returns the account an RGW uid belongs to, and false for a uid that
 // is not one of this module's: another prefix, no tenant, a service id
-// that is not a plain positive number, a subuser.
+// that is not a plain positive number, a user name WHMCS cannot have (a
+// subuser's "…:x", Terminate's helper "puqminio~cleanup").
 func (n Naming) Of(uid string) (Account, bool) {
 	tenant, user, ok := strings.Cut(uid, "$")
-	if !ok || user == "" || strings.ContainsAny(user, "$:") {
+	if !ok {
 		return Account{}, false
 	}
 	id, ok := n.serviceOf(tenant)
 	if !ok {
 		return Account{}, false
 	}
-	return Account{Service: id, User: user}, true
+	a := Account{Service: id, User: user}
+	if n.check(a) != nil {
+		return Account{}, false
+	}
+	return a, true
 }
 
 // serviceOf returns the service id of one of this module's tenants.
