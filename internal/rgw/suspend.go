@@ -46,15 +46,20 @@ func (g *Gateway) Suspend(ctx context.Context, a Account, keep func(domain.Withh
 		if err != nil {
 			return out, err
 		}
+		_, keyErr := tenantKey(u, a)
 		if !u.Suspended {
 			buckets, err := g.buckets(ctx, uid)
 			if err != nil {
 				return out, err
 			}
-			w, err := g.withdraw(ctx, a, u, buckets, keep)
-			out = append(out, w...)
-			if err != nil {
-				return out, err
+			// Without a key of the user's, no policy can be removed: the
+			// user is suspended all the same, and the error says what stays.
+			if keyErr == nil {
+				w, err := g.withdraw(ctx, a, u, buckets, keep)
+				out = append(out, w...)
+				if err != nil {
+					return out, err
+				}
 			}
 			if err := g.admin.Suspend(ctx, uid); err != nil {
 				return out, translate(err, "suspend user "+uid)
@@ -73,10 +78,12 @@ func (g *Gateway) Suspend(ctx context.Context, a Account, keep func(domain.Withh
 			return out, err
 		}
 		left := withPolicy(buckets)
-		if len(left) == 0 {
+		switch {
+		case len(left) == 0:
 			return out, nil
-		}
-		if round == maxSuspendRounds {
+		case keyErr != nil:
+			return out, domain.Errorf(domain.ECONFLICT, "suspend user %s: the user is suspended, but it has no S3 key of its own to remove the policies of %s with, and anonymous access through them goes on; run Create again (which gives it its key), then Suspend again", uid, strings.Join(left, ", "))
+		case round == maxSuspendRounds:
 			return out, domain.Retryf(domain.EUNAVAILABLE, "suspend user %s: a bucket policy was put on %s again while it was being withdrawn, %d times; the user is suspended, but anonymous access through that policy may still work. Run Suspend again", uid, strings.Join(left, ", "), round)
 		}
 		if err := g.admin.Unsuspend(ctx, uid); err != nil {

@@ -52,9 +52,13 @@ func (g *Gateway) Terminate(ctx context.Context, a Account) (Terminated, error) 
 		}
 		if !u.Suspended {
 			// Anonymous writes through a bucket policy reach a suspended
-			// owner's buckets, and would race the purge.
-			if _, err := g.withdraw(ctx, a, u, buckets, nil); err != nil {
-				return out, err
+			// owner's buckets, and would race the purge. A user with no key
+			// of its own cannot have its policies removed; the purge
+			// removes them with the buckets.
+			if _, err := tenantKey(u, a); err == nil {
+				if _, err := g.withdraw(ctx, a, u, buckets, nil); err != nil {
+					return out, err
+				}
 			}
 			if err := g.admin.Suspend(ctx, uid); err != nil {
 				return out, translate(err, "suspend user "+uid)

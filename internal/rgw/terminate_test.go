@@ -186,3 +186,38 @@ func TestTerminateRemovesABucketLeftWithoutItsOwner(t *testing.T) {
 		}
 	}
 }
+
+// A user left without a key of its own (removed by hand) cannot have its
+// policies removed with its key: Suspend suspends it and says the policy
+// stays; Create gives it its key back, and Suspend then withdraws it.
+// Terminate purges such a user all the same.
+func TestUserWithoutKey(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t)
+	ctx := testCtx(t)
+	a, p := provisioned(t, g, ProvisionReq{})
+	publish(t, a, p.Secret)
+	if err := adminClient(t).RemoveKey(ctx, g.naming.UID(a), a.User); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Suspend(ctx, a, nil); code(err) != "name_conflict" || !strings.Contains(err.Error(), "data") {
+		t.Fatalf("Suspend of a public user without a key: %v", err)
+	}
+	if d, err := g.Details(ctx, a); err != nil || !d.Suspended {
+		t.Fatalf("Details after that Suspend: %+v, %v", d, err)
+	}
+	if _, err := g.Provision(ctx, a, ProvisionReq{Secret: p.Secret, DefaultBucket: "data"}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := g.Suspend(ctx, a, nil); err != nil || len(w) != 1 {
+		t.Fatalf("Suspend once the key is back: %+v, %v", w, err)
+	}
+	if err := adminClient(t).RemoveKey(ctx, g.naming.UID(a), a.User); err != nil {
+		t.Fatal(err)
+	}
+	got, err := g.Terminate(ctx, a)
+	if err != nil || got.Buckets != 1 || got.Objects != 1 {
+		t.Fatalf("Terminate = %+v, %v", got, err)
+	}
+	assertGone(t, g, a)
+}
