@@ -133,6 +133,24 @@ func TestWhatATenantCanDo(t *testing.T) {
 		}
 	}
 
+	// Requester pays (set above on "data") refuses anonymous requests,
+	// whatever the bucket policy says.
+	if err := mc(t, a.User, p.Secret).SetBucketPolicy(ctx, "data", publicPolicy()); err != nil {
+		t.Fatal(err)
+	}
+	if err := putObject(ctx, mc(t, a.User, p.Secret), "data", "o", 1); err != nil {
+		t.Fatal(err)
+	}
+	if status, code := anonymous(t, http.MethodGet, "/"+g.naming.Tenant(a)+":data/o", ""); status != 403 {
+		t.Errorf("anonymous read of a requester-pays bucket with a public policy: %d %s, want 403", status, code)
+	}
+	if status, code := call("PUT", "/data", "requestPayment", `<RequestPaymentConfiguration><Payer>BucketOwner</Payer></RequestPaymentConfiguration>`); status != 200 {
+		t.Fatalf("requester pays off: %d %s", status, code)
+	}
+	if status, code := anonymous(t, http.MethodGet, "/"+g.naming.Tenant(a)+":data/o", ""); status != 200 {
+		t.Errorf("the same read with requester pays off: %d %s, want 200", status, code)
+	}
+
 	// Object lock, made with a bucket: COMPLIANCE retention and legal holds
 	// bind the tenant itself.
 	c := mc(t, a.User, p.Secret)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/puqminios3/puqminio/internal/domain"
@@ -106,6 +107,15 @@ func TestSuspendWithdrawsAndUnsuspendRestores(t *testing.T) {
 	if got := anonymousAccess(t, g, a); got["list"] != 200 || got["get"] != 200 || got["put"] != 200 {
 		t.Fatalf("anonymous access before suspend: %v", got)
 	}
+	// A presigned URL the tenant made before.
+	presigned, err := mc(t, a.User, p.Secret).PresignedGetObject(ctx, "data", "o", time.Hour, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetch := func() (int, string) { return anonymous(t, http.MethodGet, presigned.RequestURI(), "") }
+	if status, _ := fetch(); status != 200 {
+		t.Fatalf("presigned GET before suspend: %d", status)
+	}
 
 	var kept []domain.WithheldPolicy
 	keep := func(w domain.WithheldPolicy) error { kept = append(kept, w); return nil }
@@ -123,6 +133,9 @@ func TestSuspendWithdrawsAndUnsuspendRestores(t *testing.T) {
 	if got := anonymousAccess(t, g, a); got["list"] != 403 || got["get"] != 403 || got["put"] != 403 {
 		t.Fatalf("anonymous access after Suspend: %v, want all 403", got)
 	}
+	if status, code := fetch(); status != 403 || code != codeUserSuspended {
+		t.Fatalf("presigned GET after Suspend: %d %s", status, code)
+	}
 	if again, err := g.Suspend(ctx, a, keep); err != nil || len(again) != 0 || len(kept) != 1 {
 		t.Fatalf("second Suspend: %+v, %v (kept %d)", again, err, len(kept))
 	}
@@ -137,6 +150,9 @@ func TestSuspendWithdrawsAndUnsuspendRestores(t *testing.T) {
 	tenant.must("ls", "s3://data")
 	if got := anonymousAccess(t, g, a); got["list"] != 200 || got["get"] != 200 {
 		t.Fatalf("anonymous access after Unsuspend: %v", got)
+	}
+	if status, _ := fetch(); status != 200 {
+		t.Fatalf("presigned GET after Unsuspend: %d", status)
 	}
 	// Again: the bucket holds a policy, which stays.
 	if r, err := g.Unsuspend(ctx, a, withdrawn); err != nil || len(r.Restored) != 0 || fmt.Sprint(r.Skipped) != "[data]" {
