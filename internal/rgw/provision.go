@@ -3,6 +3,7 @@ package rgw
 import (
 	"context"
 	"crypto/subtle"
+	"fmt"
 	"strings"
 
 	"github.com/minio/minio-go/v7"
@@ -32,6 +33,15 @@ type ProvisionReq struct {
 	DisplayName string
 }
 
+// String hides the secrets, so a logged request cannot leak them.
+func (r ProvisionReq) String() string {
+	return fmt.Sprintf("rgw.ProvisionReq{Secret:[REDACTED] NewSecret:[REDACTED] QuotaBytes:%d MaxBuckets:%d DefaultBucket:%q DisplayName:%q}",
+		r.QuotaBytes, r.MaxBuckets, r.DefaultBucket, r.DisplayName)
+}
+
+// GoString hides the secrets from %#v as well.
+func (r ProvisionReq) GoString() string { return r.String() }
+
 // Provisioned is what Provision did.
 type Provisioned struct {
 	// Secret is the user's secret now: Secret when it was kept, NewSecret
@@ -43,6 +53,14 @@ type Provisioned struct {
 	// Bucket is the default bucket, "" when none was asked for.
 	Bucket string
 }
+
+// String hides the secret, so a logged result cannot leak it.
+func (p Provisioned) String() string {
+	return fmt.Sprintf("rgw.Provisioned{Secret:[REDACTED] Created:%t Bucket:%q}", p.Created, p.Bucket)
+}
+
+// GoString hides the secret from %#v as well.
+func (p Provisioned) GoString() string { return p.String() }
 
 // provisioning starts the display name of a user that Provision has made
 // but not finished: it was created suspended and is lifted only when its

@@ -1,6 +1,7 @@
 package rgw
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -105,6 +106,18 @@ func TestProvisionKeyHeldByAnother(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), p.Secret) {
 		t.Fatal("the error holds a secret")
+	}
+}
+
+// Printing a request or a result never shows a secret.
+func TestProvisionPrintingHidesSecrets(t *testing.T) {
+	sec, fresh := secret(), secret()
+	for _, v := range []any{ProvisionReq{Secret: sec, NewSecret: fresh, DefaultBucket: "data"}, Provisioned{Secret: sec, Bucket: "data"}} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			if out := fmt.Sprintf(verb, v); strings.Contains(out, sec) || strings.Contains(out, fresh) || !strings.Contains(out, "data") {
+				t.Errorf("%s of %T: %s", verb, v, out)
+			}
+		}
 	}
 }
 
