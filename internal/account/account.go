@@ -138,10 +138,13 @@ type Store interface {
 	Throttle(ctx context.Context, serviceID int64, action string, every time.Duration) (bool, time.Time, error)
 }
 
-// Manager carries out account actions on one server.
+// Manager carries out account actions on one server: a MinIO server
+// through Admin and S3, or a Ceph RGW server through Gateway (then Admin
+// and S3 are nil).
 type Manager struct {
-	Admin IAM
-	S3    Buckets
+	Admin   IAM
+	S3      Buckets
+	Gateway Gateway
 	// Store is the usage store. When it is nil, OpenStore opens it at the
 	// first action that needs it, after that action has checked its
 	// input: a refused request leaves no database file behind.

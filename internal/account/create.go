@@ -47,6 +47,9 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	if err != nil {
 		return domain.Created{}, err
 	}
+	if m.onRGW() {
+		return m.rgwCreate(ctx, st, svc, p, password)
+	}
 	if err := m.checkGroup(ctx, &p); err != nil {
 		return domain.Created{}, err
 	}
@@ -113,6 +116,14 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 // the lock is taken as it is: drawing again would leave a second user on
 // the server for one service.
 func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (domain.Account, error) {
+	return m.claimNameWith(ctx, st, svc, p, m.nameClash)
+}
+
+// clashFunc says what a candidate name would clash with ("" for nothing).
+type clashFunc func(ctx context.Context, st Store, svc domain.ServiceRef, name string, random bool) (string, error)
+
+// claimNameWith is claimName with the backend's clash check.
+func (m *Manager) claimNameWith(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, clash clashFunc) (domain.Account, error) {
 	unlock, err := st.LockNames(ctx)
 	if err != nil {
 		return domain.Account{}, err
@@ -121,7 +132,7 @@ func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef
 	if rec, found, err := st.Account(ctx, m.ServerID, svc.ID); err != nil || (found && rec.Username != "") {
 		return rec, err
 	}
-	user, err := m.pickUsername(ctx, st, svc, p)
+	user, err := m.pickUsername(ctx, st, svc, p, clash)
 	if err != nil {
 		return domain.Account{}, err
 	}
@@ -175,9 +186,11 @@ func (m *Manager) nameContext(svc domain.ServiceRef) domain.NameContext {
 // It asks the server about the few names that could clash rather than
 // listing every user and bucket on each create (the list of users is an
 // answer MinIO encrypts with a 64 MiB Argon2id): see nameClash.
-func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (string, error) {
-	if err := m.freshNames(ctx, st); err != nil {
-		return "", err
+func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, nameClash clashFunc) (string, error) {
+	if !m.onRGW() {
+		if err := m.freshNames(ctx, st); err != nil {
+			return "", err
+		}
 	}
 	random := domain.UsernameRuleIsRandom(p.UsernameRule)
 	for range maxNameDraws {
@@ -185,7 +198,7 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 		if err != nil {
 			return "", err
 		}
-		clash, err := m.nameClash(ctx, st, svc, name, random)
+		clash, err := nameClash(ctx, st, svc, name, random)
 		if err != nil {
 			return "", err
 		}
@@ -425,6 +438,11 @@ type NamesListed struct {
 // new names against (the cron calls it). With onlyIfStale, a listing
 // younger than half of nameListMaxAge is kept.
 func (m *Manager) RefreshNames(ctx context.Context, onlyIfStale bool) (NamesListed, error) {
+	if m.onRGW() {
+		// Each service is an RGW tenant of its own: no name to check
+		// against a listing.
+		return NamesListed{Skipped: true}, nil
+	}
 	st, err := m.store()
 	if err != nil {
 		return NamesListed{}, err

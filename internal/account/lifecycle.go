@@ -24,6 +24,9 @@ func (m *Manager) Suspend(ctx context.Context, svc domain.ServiceRef) error {
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return err
 	}
+	if m.onRGW() {
+		return m.rgwSuspend(ctx, st, svc)
+	}
 	if err := m.Admin.SetUserStatus(ctx, svc.Username, false); err != nil {
 		return err
 	}
@@ -54,6 +57,9 @@ func (m *Manager) Unsuspend(ctx context.Context, svc domain.ServiceRef, p domain
 	}
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return err
+	}
+	if m.onRGW() {
+		return m.rgwUnsuspend(ctx, st, svc, &p)
 	}
 	if err := m.Admin.SetUserStatus(ctx, svc.Username, true); err != nil {
 		return err
@@ -100,6 +106,9 @@ func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef, p d
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return err
 	}
+	if m.onRGW() {
+		return m.rgwChangePassword(ctx, svc, &p)
+	}
 	info, err := m.Admin.UserInfo(ctx, svc.Username)
 	if err != nil {
 		return err
@@ -131,6 +140,9 @@ func (m *Manager) ChangePackage(ctx context.Context, svc domain.ServiceRef, p do
 	}
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return "", err
+	}
+	if m.onRGW() {
+		return m.rgwApplyPolicy(ctx, st, svc, &p, "")
 	}
 	if err := m.checkGroup(ctx, &p); err != nil {
 		return "", err
@@ -179,7 +191,11 @@ func (m *Manager) ApplyPolicy(ctx context.Context, svc domain.ServiceRef, p doma
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return AppliedPolicy{}, err
 	}
-	state, err := m.applyPolicy(ctx, st, svc, &p, forced)
+	apply := m.applyPolicy
+	if m.onRGW() {
+		apply = m.rgwApplyPolicy
+	}
+	state, err := apply(ctx, st, svc, &p, forced)
 	return AppliedPolicy{Policy: state, Forced: forced}, err
 }
 
@@ -297,6 +313,9 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if err := m.checkTerminate(ctx, st, svc); err != nil {
 		return out, err
 	}
+	if m.onRGW() {
+		return m.rgwTerminate(ctx, st, svc)
+	}
 	info, err := m.Admin.UserInfo(ctx, user)
 	exists := err == nil
 	if err != nil && !isNotFound(err) {
@@ -315,7 +334,7 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if _, err := m.endCredentials(ctx, user, true); err != nil {
 		return out, err
 	}
-	buckets, err := m.bucketsToRemove(ctx, st, svc.ID, user)
+	buckets, err := m.tenantBuckets(ctx, st, svc.ID, user)
 	if err != nil {
 		return out, err
 	}
@@ -372,7 +391,8 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	return out, nil
 }
 
-// bucketsToRemove returns the buckets of user for terminate. On a server
+// tenantBuckets returns the buckets of user for terminate and for an
+// exact Recalculate. On a server
 // whose last listing held at most FullListUpTo buckets (or that was never
 // listed) it lists them: every bucket is removed at once, for tens of
 // milliseconds. On a larger one, listing them costs more than the rest of
@@ -382,7 +402,7 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 // the last listing, and the bucket named user, each asked about by name.
 // A bucket the tenant made since is removed by the next listing
 // (sweepTerminated), and until then the name stays taken.
-func (m *Manager) bucketsToRemove(ctx context.Context, st Store, serviceID int64, user string) ([]domain.Bucket, error) {
+func (m *Manager) tenantBuckets(ctx context.Context, st Store, serviceID int64, user string) ([]domain.Bucket, error) {
 	l, listed, err := st.ServerNameList(ctx, m.ServerID)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/rgw"
 )
 
 // Overview is what the client area and the admin tab show of one account:
@@ -103,7 +104,15 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	if err := p.NormalizeForDisplay(); err != nil {
 		return v, err
 	}
-	v.Server, v.ServerErr = m.Admin.StorageInfo(ctx)
+	if m.onRGW() {
+		var c rgw.ServerCheck
+		if c, v.ServerErr = m.Gateway.Check(ctx); v.ServerErr == nil {
+			v.Server = domain.ServerInfo{Mode: "rgw"}
+			v.Version = "Ceph " + c.Version
+		}
+	} else {
+		v.Server, v.ServerErr = m.Admin.StorageInfo(ctx)
+	}
 	var err error
 	if v.Overview, err = m.overview(ctx, svc, p); err != nil {
 		return v, err
@@ -123,8 +132,10 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 			return v, err
 		}
 	}
-	if v.Version, _, _, err = st.ServerVersion(ctx, m.ServerID); err != nil {
-		return v, err
+	if !m.onRGW() {
+		if v.Version, _, _, err = st.ServerVersion(ctx, m.ServerID); err != nil {
+			return v, err
+		}
 	}
 	return v, nil
 }
