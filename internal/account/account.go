@@ -27,6 +27,9 @@ import (
 // a missing user, policy, group or key is domain.ENOTFOUND.
 type IAM interface {
 	ServerInfo(ctx context.Context) (domain.ServerInfo, error)
+	// StorageInfo tells the drives only: what pages read (ServerInfo loads
+	// every bucket's usage on the server).
+	StorageInfo(ctx context.Context) (domain.ServerInfo, error)
 	DataUsageInfo(ctx context.Context) (domain.DataUsage, error)
 	ListUsers(ctx context.Context) (map[string]domain.UserInfo, error)
 	// UserInfo answers domain.ECONFLICT when the name belongs to an access
@@ -135,10 +138,17 @@ type Store interface {
 	// users and buckets of the server's last full listing.
 	NameClashes(ctx context.Context, serverID, exceptService int64, name string, limit int) ([]domain.NameClash, error)
 	SaveServerNames(ctx context.Context, serverID int64, users, buckets []string, at time.Time) error
-	ServerNamesTakenAt(ctx context.Context, serverID int64) (time.Time, bool, error)
+	ServerNameList(ctx context.Context, serverID int64) (domain.NameList, bool, error)
 	ForgetServerName(ctx context.Context, serverID int64, kind, name string) error
 	SaveGroupCheck(ctx context.Context, serverID int64, c domain.GroupCheck) error
 	GroupCheck(ctx context.Context, serverID int64, group string) (domain.GroupCheck, bool, error)
+	// AddTerminatedName, TerminatedNames and ClearTerminatedName keep the
+	// names terminate removed until a server-wide listing finds them free.
+	AddTerminatedName(ctx context.Context, serverID int64, user string, serviceID int64, at time.Time) error
+	TerminatedNames(ctx context.Context, serverID int64) (map[string]time.Time, error)
+	ClearTerminatedName(ctx context.Context, serverID int64, user string, listedAt time.Time) error
+	SaveServerVersion(ctx context.Context, serverID int64, version string, at time.Time) error
+	ServerVersion(ctx context.Context, serverID int64) (string, time.Time, bool, error)
 	// SetBuckets records an account's buckets without a measurement.
 	SetBuckets(ctx context.Context, serverID, serviceID int64, buckets []domain.Bucket) error
 	// BucketUsage returns the account's buckets as last measured.
@@ -162,18 +172,25 @@ type Store interface {
 	DeleteAccessKeys(ctx context.Context, serverID, serviceID int64, accessKeys ...string) error
 }
 
-// Manager carries out account actions on one server.
+// Manager carries out account actions on one server: a MinIO server
+// through Admin and S3, or a Ceph RGW server through Gateway (then Admin
+// and S3 are nil).
 type Manager struct {
-	Admin IAM
-	S3    Buckets
+	Admin   IAM
+	S3      Buckets
+	Gateway Gateway
 	// Store is the usage store. When it is nil, OpenStore opens it at the
 	// first action that needs it, after that action has checked its
 	// input: a refused request leaves no database file behind.
 	Store     Store
 	OpenStore func() (Store, error)
 	ServerID  int64
-	Now       func() time.Time
-	Log       *slog.Logger
+	// FullListUpTo is the number of buckets up to which terminate lists
+	// the server's buckets rather than removing those it knows of
+	// (bucketsToRemove); 0 means DefaultFullListUpTo, negative never.
+	FullListUpTo int
+	Now          func() time.Time
+	Log          *slog.Logger
 }
 
 // Close closes the store if the manager opened it.

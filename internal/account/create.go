@@ -47,6 +47,9 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 	if err != nil {
 		return domain.Created{}, err
 	}
+	if m.onRGW() {
+		return m.rgwCreate(ctx, st, svc, p, password)
+	}
 	if err := m.checkGroup(ctx, &p); err != nil {
 		return domain.Created{}, err
 	}
@@ -113,6 +116,14 @@ func (m *Manager) Create(ctx context.Context, svc domain.ServiceRef, p domain.Pr
 // the lock is taken as it is: drawing again would leave a second user on
 // the server for one service.
 func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (domain.Account, error) {
+	return m.claimNameWith(ctx, st, svc, p, m.nameClash)
+}
+
+// clashFunc says what a candidate name would clash with ("" for nothing).
+type clashFunc func(ctx context.Context, st Store, svc domain.ServiceRef, name string, random bool) (string, error)
+
+// claimNameWith is claimName with the backend's clash check.
+func (m *Manager) claimNameWith(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, clash clashFunc) (domain.Account, error) {
 	unlock, err := st.LockNames(ctx)
 	if err != nil {
 		return domain.Account{}, err
@@ -121,7 +132,7 @@ func (m *Manager) claimName(ctx context.Context, st Store, svc domain.ServiceRef
 	if rec, found, err := st.Account(ctx, m.ServerID, svc.ID); err != nil || (found && rec.Username != "") {
 		return rec, err
 	}
-	user, err := m.pickUsername(ctx, st, svc, p)
+	user, err := m.pickUsername(ctx, st, svc, p, clash)
 	if err != nil {
 		return domain.Account{}, err
 	}
@@ -175,9 +186,11 @@ func (m *Manager) nameContext(svc domain.ServiceRef) domain.NameContext {
 // It asks the server about the few names that could clash rather than
 // listing every user and bucket on each create (the list of users is an
 // answer MinIO encrypts with a 64 MiB Argon2id): see nameClash.
-func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product) (string, error) {
-	if err := m.freshNames(ctx, st); err != nil {
-		return "", err
+func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, nameClash clashFunc) (string, error) {
+	if !m.onRGW() {
+		if err := m.freshNames(ctx, st); err != nil {
+			return "", err
+		}
 	}
 	random := domain.UsernameRuleIsRandom(p.UsernameRule)
 	for range maxNameDraws {
@@ -185,7 +198,7 @@ func (m *Manager) pickUsername(ctx context.Context, st Store, svc domain.Service
 		if err != nil {
 			return "", err
 		}
-		clash, err := m.nameClash(ctx, st, svc, p, name, random)
+		clash, err := nameClash(ctx, st, svc, name, random)
 		if err != nil {
 			return "", err
 		}
@@ -210,29 +223,45 @@ const clashBatch = 16
 // nameClash says what name would overlap ("user 12", "bucket 12-34-x"),
 // or "" when nothing does. The overlap is domain.NamespacesOverlap with
 // every user, compared lower-cased, and domain.OwnsBucket with every
-// bucket, as a full listing would decide it:
-//   - the candidates come from the store (NameClashes: accounts of other
-//     services, recorded even before their user exists, and the names of
-//     the server's last full listing), each confirmed with the server by
-//     name; a listed name the server no longer has is forgotten;
-//   - the users whose namespace holds name's (its hyphen prefixes), name
-//     itself, the bucket name and the default bucket are asked live, so
-//     a user or bucket made since the listing is seen there too.
+// bucket:
+//   - buckets: the server's, listed now (names only);
+//   - users: the candidates come from the store (NameClashes: accounts of
+//     other services, recorded even before their user exists, and the
+//     users of the server's last full listing), each confirmed with the
+//     server by name, a listed one the server no longer has forgotten;
+//     the users whose namespace holds name's (its hyphen prefixes) and
+//     name itself are asked live. Listing users is an answer MinIO
+//     encrypts with a 64 MiB Argon2id, so only the cron lists them.
 //
-// Only a user or bucket made by hand since the last listing that extends
-// name after a hyphen ("12-34-x" for "12-34") goes unseen until the next
-// listing; docs/security.md says so.
-func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, p domain.Product, name string, random bool) (string, error) {
+// What this sees later than listing every user at each create would: a
+// user made by hand outside the module since the last listing (at most
+// half an hour), holding no bucket yet, whose name extends name after a
+// hyphen ("12-34-x" for "12-34"); docs/security.md says so.
+func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, name string, random bool) (string, error) {
+	swept := false
+candidates:
 	for {
 		found, err := st.NameClashes(ctx, m.ServerID, svc.ID, name, clashBatch)
 		if err != nil {
 			return "", err
 		}
-		stale := 0
 		for _, c := range found {
 			switch c.Kind {
 			case domain.NameAccount:
 				return "user " + c.Name, nil
+			case domain.NameTerminated:
+				// Terminated since the last listing: a bucket it made after
+				// the last measurement may still be there. A listing now
+				// removes what is left and frees the name; what it cannot
+				// remove (retention) keeps the name taken.
+				if swept {
+					return "user " + c.Name + ", terminated; retention keeps some of its buckets", nil
+				}
+				if _, err := m.listNames(ctx, st); err != nil {
+					return "", err
+				}
+				swept = true
+				continue candidates
 			case domain.NameUser:
 				_, err := m.Admin.UserInfo(ctx, c.Name)
 				switch domain.ErrorCode(err) {
@@ -243,20 +272,15 @@ func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef
 					return "", err
 				}
 			case domain.NameBucket:
-				ok, err := m.S3.BucketExists(ctx, c.Name)
-				if err != nil {
-					return "", err
-				}
-				if ok {
-					return "bucket " + c.Name, nil
-				}
+				// Buckets are asked about below, all at once.
+				continue
 			}
 			if err := st.ForgetServerName(ctx, m.ServerID, c.Kind, c.Name); err != nil {
 				return "", err
 			}
-			stale++
 		}
-		if len(found) < clashBatch || stale == 0 {
+		// Every candidate of a full batch was stale: there may be more.
+		if len(found) < clashBatch {
 			break
 		}
 	}
@@ -270,22 +294,20 @@ func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef
 			return "", err
 		}
 	}
-	buckets := []string{name}
-	if p.DefaultBucket {
-		buckets = append(buckets, domain.DefaultBucketName(name, p.BucketSuffix))
+	// The buckets in name's namespace, live: no targeted call finds a
+	// bucket whose name only starts with name- (one an admin made by hand,
+	// or one a terminated tenant left), so the server's buckets are listed,
+	// reading only their names.
+	owned, err := m.S3.BucketsOf(ctx, name)
+	if err != nil {
+		return "", err
 	}
-	for _, b := range buckets {
-		ok, err := m.S3.BucketExists(ctx, b)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return "bucket " + b, nil
-		}
+	if len(owned) > 0 {
+		return "bucket " + owned[0].Name, nil
 	}
 	// Not a user, so only "no such user" means the name is free; an access
 	// key of that name answers a conflict.
-	_, err := m.Admin.UserInfo(ctx, name)
+	_, err = m.Admin.UserInfo(ctx, name)
 	switch domain.ErrorCode(err) {
 	case domain.ENOTFOUND:
 		return "", nil
@@ -304,8 +326,8 @@ func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef
 // freshNames takes the server's full listing of names again when the last
 // one is older than nameListMaxAge (or there is none).
 func (m *Manager) freshNames(ctx context.Context, st Store) error {
-	at, ok, err := st.ServerNamesTakenAt(ctx, m.ServerID)
-	if err != nil || (ok && m.now().Sub(at) < nameListMaxAge) {
+	l, ok, err := st.ServerNameList(ctx, m.ServerID)
+	if err != nil || (ok && m.now().Sub(l.TakenAt) < nameListMaxAge) {
 		return err
 	}
 	_, err = m.listNames(ctx, st)
@@ -337,7 +359,71 @@ func (m *Manager) listNames(ctx context.Context, st Store) (NamesListed, error) 
 	if err := st.SaveServerNames(ctx, m.ServerID, un, bn, at); err != nil {
 		return NamesListed{}, err
 	}
+	if err := m.sweepTerminated(ctx, st, bn, at); err != nil {
+		return NamesListed{}, err
+	}
+	// The same look records the server's version for the admin tabs.
+	if si, err := m.Admin.ServerInfo(ctx); err == nil {
+		if err := st.SaveServerVersion(ctx, m.ServerID, si.Version(), at); err != nil {
+			return NamesListed{}, err
+		}
+	}
 	return NamesListed{Users: len(un), Buckets: len(bn), TakenAt: at}, nil
+}
+
+// sweepTerminated removes, from a listing of the server's buckets taken at
+// at, the buckets of names terminate removed that are still there (made
+// by the tenant after the last measurement terminate knew of), and frees
+// each name that has none left. A bucket retention keeps stays, and so
+// does its name.
+func (m *Manager) sweepTerminated(ctx context.Context, st Store, buckets []string, at time.Time) error {
+	names, err := st.TerminatedNames(ctx, m.ServerID)
+	if err != nil || len(names) == 0 {
+		return err
+	}
+	left := map[string]bool{}
+	for _, b := range buckets {
+		i, ok := ownerOf(names, b)
+		if !ok {
+			continue
+		}
+		if err := m.S3.SetBucketPolicy(ctx, b, ""); err != nil {
+			return err
+		}
+		n, err := m.S3.Purge(ctx, b)
+		switch {
+		case domain.ErrorCode(err) == domain.ERETENTION:
+			left[i] = true
+			m.log().Warn("bucket of a terminated account kept by retention", "user", i, "bucket", b)
+			continue
+		case err != nil:
+			return err
+		}
+		m.log().Info("bucket of a terminated account removed", "user", i, "bucket", b, "objects", n)
+	}
+	for user := range names {
+		if !left[user] {
+			if err := st.ClearTerminatedName(ctx, m.ServerID, user, at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// ownerOf finds the name among names whose namespace holds bucket.
+func ownerOf(names map[string]time.Time, bucket string) (string, bool) {
+	if _, ok := names[bucket]; ok {
+		return bucket, true
+	}
+	for k := len(bucket) - 1; k > 0; k-- {
+		if bucket[k] == '-' {
+			if _, ok := names[bucket[:k]]; ok {
+				return bucket[:k], true
+			}
+		}
+	}
+	return "", false
 }
 
 // NamesListed is the result of a listing of the server's names.
@@ -352,17 +438,22 @@ type NamesListed struct {
 // new names against (the cron calls it). With onlyIfStale, a listing
 // younger than half of nameListMaxAge is kept.
 func (m *Manager) RefreshNames(ctx context.Context, onlyIfStale bool) (NamesListed, error) {
+	if m.onRGW() {
+		// Each service is an RGW tenant of its own: no name to check
+		// against a listing.
+		return NamesListed{Skipped: true}, nil
+	}
 	st, err := m.store()
 	if err != nil {
 		return NamesListed{}, err
 	}
 	if onlyIfStale {
-		at, ok, err := st.ServerNamesTakenAt(ctx, m.ServerID)
+		l, ok, err := st.ServerNameList(ctx, m.ServerID)
 		if err != nil {
 			return NamesListed{}, err
 		}
-		if ok && m.now().Sub(at) < nameListMaxAge/2 {
-			return NamesListed{TakenAt: at, Skipped: true}, nil
+		if ok && m.now().Sub(l.TakenAt) < nameListMaxAge/2 {
+			return NamesListed{Users: l.Users, Buckets: l.Buckets, TakenAt: l.TakenAt, Skipped: true}, nil
 		}
 	}
 	return m.listNames(ctx, st)

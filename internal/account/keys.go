@@ -159,6 +159,9 @@ func (m *Manager) ListKeys(ctx context.Context, svc domain.ServiceRef, p domain.
 	if err := checkService(svc); err != nil {
 		return out, err
 	}
+	if err := m.selfSupported(); err != nil {
+		return out, err
+	}
 	st, err := m.store()
 	if err != nil {
 		return out, err

@@ -24,6 +24,9 @@ func (m *Manager) Suspend(ctx context.Context, svc domain.ServiceRef) error {
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return err
 	}
+	if m.onRGW() {
+		return m.rgwSuspend(ctx, st, svc)
+	}
 	if err := m.Admin.SetUserStatus(ctx, svc.Username, false); err != nil {
 		return err
 	}
@@ -54,6 +57,9 @@ func (m *Manager) Unsuspend(ctx context.Context, svc domain.ServiceRef, p domain
 	}
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return err
+	}
+	if m.onRGW() {
+		return m.rgwUnsuspend(ctx, st, svc, &p)
 	}
 	if err := m.Admin.SetUserStatus(ctx, svc.Username, true); err != nil {
 		return err
@@ -100,6 +106,9 @@ func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef, p d
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return err
 	}
+	if m.onRGW() {
+		return m.rgwChangePassword(ctx, svc, &p)
+	}
 	info, err := m.Admin.UserInfo(ctx, svc.Username)
 	if err != nil {
 		return err
@@ -138,6 +147,9 @@ func (m *Manager) ChangePackage(ctx context.Context, svc domain.ServiceRef, p do
 	}
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return "", err
+	}
+	if m.onRGW() {
+		return m.rgwApplyPolicy(ctx, st, svc, &p, "")
 	}
 	if err := m.checkGroup(ctx, &p); err != nil {
 		return "", err
@@ -186,7 +198,11 @@ func (m *Manager) ApplyPolicy(ctx context.Context, svc domain.ServiceRef, p doma
 	if err := m.checkOwner(ctx, st, svc); err != nil {
 		return AppliedPolicy{}, err
 	}
-	state, err := m.applyPolicy(ctx, st, svc, &p, forced)
+	apply := m.applyPolicy
+	if m.onRGW() {
+		apply = m.rgwApplyPolicy
+	}
+	state, err := apply(ctx, st, svc, &p, forced)
 	return AppliedPolicy{Policy: state, Forced: forced}, err
 }
 
@@ -308,6 +324,9 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if err := m.checkTerminate(ctx, st, svc); err != nil {
 		return out, err
 	}
+	if m.onRGW() {
+		return m.rgwTerminate(ctx, st, svc)
+	}
 	info, err := m.Admin.UserInfo(ctx, user)
 	exists := err == nil
 	if err != nil && !isNotFound(err) {
@@ -326,7 +345,7 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if _, err := m.endCredentials(ctx, user, true); err != nil {
 		return out, err
 	}
-	buckets, err := m.S3.BucketsOf(ctx, user)
+	buckets, err := m.tenantBuckets(ctx, st, svc.ID, user)
 	if err != nil {
 		return out, err
 	}
@@ -361,7 +380,7 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 			return out, err
 		}
 	}
-	if err := m.Admin.RemoveCannedPolicy(ctx, domain.PolicyName(user)); err != nil && !isNotFound(err) {
+	if err := m.confirmPolicyGone(ctx, domain.PolicyName(user)); err != nil {
 		return out, err
 	}
 	if err := m.confirmUserGone(ctx, user); err != nil {
@@ -370,11 +389,87 @@ func (m *Manager) Terminate(ctx context.Context, svc domain.ServiceRef) (domain.
 	if err := m.confirmBucketsGone(ctx, buckets); err != nil {
 		return out, err
 	}
+	// A bucket the tenant made since the last measurement and listing is
+	// not known here: the next server-wide listing removes it, and until
+	// then no new account takes an overlapping name.
+	if err := st.AddTerminatedName(ctx, m.ServerID, user, svc.ID, m.now()); err != nil {
+		return out, err
+	}
 	if err := st.DeleteAccount(ctx, m.ServerID, svc.ID); err != nil {
 		return out, err
 	}
 	m.log().Info("account terminated", "service", svc.ID, "user", user, "buckets", out.Buckets, "objects", out.Objects)
 	return out, nil
+}
+
+// tenantBuckets returns the buckets of user for terminate and for an
+// exact Recalculate. On a server
+// whose last listing held at most FullListUpTo buckets (or that was never
+// listed) it lists them: every bucket is removed at once, for tens of
+// milliseconds. On a larger one, listing them costs more than the rest of
+// terminate (half a second at 30,000), so it takes the buckets it knows of
+// without asking the server for all of them: those of the last
+// measurement, those a policy was kept for, those in user's namespace in
+// the last listing, and the bucket named user, each asked about by name.
+// A bucket the tenant made since is removed by the next listing
+// (sweepTerminated), and until then the name stays taken.
+func (m *Manager) tenantBuckets(ctx context.Context, st Store, serviceID int64, user string) ([]domain.Bucket, error) {
+	l, listed, err := st.ServerNameList(ctx, m.ServerID)
+	if err != nil {
+		return nil, err
+	}
+	if !listed || l.Buckets <= m.fullListUpTo() {
+		return m.S3.BucketsOf(ctx, user)
+	}
+	known, err := st.BucketUsage(ctx, m.ServerID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]bool{user: true}
+	for _, b := range known {
+		names[b.Name] = true
+	}
+	kept, err := st.WithheldPolicies(ctx, m.ServerID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	for _, w := range kept {
+		names[w.Bucket] = true
+	}
+	inListing, err := st.NameClashes(ctx, m.ServerID, serviceID, user, 100000)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range inListing {
+		if c.Kind == domain.NameBucket && domain.OwnsBucket(user, c.Name) {
+			names[c.Name] = true
+		}
+	}
+	var out []domain.Bucket
+	for name := range names {
+		if !domain.OwnsBucket(user, name) {
+			continue
+		}
+		ok, err := m.S3.BucketExists(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, domain.Bucket{Name: name})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// DefaultFullListUpTo is FullListUpTo when it is 0.
+const DefaultFullListUpTo = 5000
+
+func (m *Manager) fullListUpTo() int {
+	if m.FullListUpTo == 0 {
+		return DefaultFullListUpTo
+	}
+	return m.FullListUpTo
 }
 
 // checkTerminate refuses to terminate an account that is not svc's: the
@@ -438,6 +533,28 @@ func (m *Manager) confirmUserGone(ctx context.Context, user string) error {
 		}
 		if err := m.Admin.RemoveUser(ctx, user); err != nil && !isNotFound(err) {
 			return err
+		}
+	}
+}
+
+// confirmPolicyGone removes the policy and checks that MinIO no longer
+// has it, removing it once more if it does. After MinIO was stopped in
+// the middle of removing a policy, a later removal answered "no such
+// policy" while MinIO went on listing it.
+func (m *Manager) confirmPolicyGone(ctx context.Context, pol string) error {
+	for attempt := 0; ; attempt++ {
+		if err := m.Admin.RemoveCannedPolicy(ctx, pol); err != nil && !isNotFound(err) {
+			return err
+		}
+		_, err := m.Admin.PolicyDocument(ctx, pol)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if attempt == 1 {
+			return domain.Retryf(domain.EUNAVAILABLE, "remove policy %s: MinIO still has the policy after removing it twice; retrying is safe", pol)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/puqminios3/puqminio/internal/domain"
+	"github.com/puqminios3/puqminio/internal/rgw"
 )
 
 // Overview is what the client area and the admin tab show of one account:
@@ -82,8 +83,11 @@ func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.
 // part of the view, for the admin to read.
 type AdminView struct {
 	Overview
-	Server     domain.ServerInfo
-	ServerErr  error
+	Server    domain.ServerInfo // the drives (StorageInfo)
+	ServerErr error
+	// Version is the server's version as the cron's look last read it
+	// ("" before the first).
+	Version    string
 	Details    AccountDetails
 	DetailsErr error
 	// Group is the last check of the product's group (create and change
@@ -107,7 +111,15 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	if err := p.NormalizeForDisplay(); err != nil {
 		return v, err
 	}
-	v.Server, v.ServerErr = m.Admin.ServerInfo(ctx)
+	if m.onRGW() {
+		var c rgw.ServerCheck
+		if c, v.ServerErr = m.Gateway.Check(ctx); v.ServerErr == nil {
+			v.Server = domain.ServerInfo{Mode: "rgw"}
+			v.Version = "Ceph " + c.Version
+		}
+	} else {
+		v.Server, v.ServerErr = m.Admin.StorageInfo(ctx)
+	}
 	var err error
 	if v.Overview, err = m.overview(ctx, svc, p); err != nil {
 		return v, err
@@ -127,6 +139,11 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 	}
 	if p.Group != "" {
 		if v.Group, v.GroupFound, err = st.GroupCheck(ctx, m.ServerID, p.Group); err != nil {
+			return v, err
+		}
+	}
+	if !m.onRGW() {
+		if v.Version, _, _, err = st.ServerVersion(ctx, m.ServerID); err != nil {
 			return v, err
 		}
 	}

@@ -45,6 +45,9 @@ type selfGate struct {
 // terminated, a client's service is not suspended, and a client's change
 // is within the rate limit. It returns the store and the account's record.
 func (m *Manager) selfStart(ctx context.Context, svc domain.ServiceRef, who Initiator, g selfGate) (Store, domain.Account, error) {
+	if err := m.selfSupported(); err != nil {
+		return nil, domain.Account{}, err
+	}
 	st, err := m.store()
 	if err != nil {
 		return nil, domain.Account{}, err
@@ -73,6 +76,15 @@ func (m *Manager) selfStart(ctx context.Context, svc domain.ServiceRef, who Init
 		}
 	}
 	return st, rec, nil
+}
+
+// selfSupported refuses self-service on a Ceph RGW server: the actions
+// here speak MinIO's admin API (issue 15 covers RGW).
+func (m *Manager) selfSupported() error {
+	if m.onRGW() {
+		return domain.Refusef(domain.EUNSUPPORTED, domain.RefuseNotPermitted, "the client area's buckets, keys and bucket settings are not available on a Ceph RGW server yet")
+	}
+	return nil
 }
 
 // inactive reports whether WHMCS's status of a service says its client
@@ -361,6 +373,14 @@ func (m *Manager) SetPublicRead(ctx context.Context, svc domain.ServiceRef, p do
 	case on && limited(rec):
 		out.Withheld = domain.WithheldLimited
 	}
+	if on {
+		// Suspend and the limit look for bucket policies on the buckets
+		// the store knows (surface.go, policyCandidates): a bucket made
+		// with S3 tools since the last measurement is recorded now.
+		if err := st.AddBucket(ctx, m.ServerID, svc.ID, bucket); err != nil {
+			return out, err
+		}
+	}
 	if out.Withheld != "" {
 		if err := m.S3.SetBucketPolicy(ctx, bucket, ""); err != nil {
 			return out, err
@@ -385,6 +405,9 @@ func (m *Manager) BucketSettings(ctx context.Context, svc domain.ServiceRef, buc
 		return out, err
 	}
 	if err := domain.CheckOwnBucket("params.bucket", svc.Username, bucket); err != nil {
+		return out, err
+	}
+	if err := m.selfSupported(); err != nil {
 		return out, err
 	}
 	st, err := m.store()

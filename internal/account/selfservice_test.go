@@ -440,6 +440,34 @@ func TestSelfServicePublicRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	want("made private", 403, 403)
+
+	// A bucket the tenant made with S3 tools after the last measurement,
+	// made public here: suspend, which looks at the buckets the store
+	// knows, withdraws it too.
+	if _, err := m.Recalculate(c, ref, prod); err != nil {
+		t.Fatal(err)
+	}
+	tool := got.Username + "-tool"
+	newTenant(t, got.Username, got.Password).must("mb", "s3://"+tool)
+	if _, err := root.PutObject(c, tool, "x.txt", strings.NewReader("x"), 1, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.SetPublicRead(c, ref, prod, tool, true, "", ByClient); err != nil {
+		t.Fatal(err)
+	}
+	toolObject := srv.URL() + "/" + tool + "/x.txt"
+	if code := anon(t, "GET", toolObject, ""); code != 200 {
+		t.Errorf("the tool-made bucket made public: HTTP %d", code)
+	}
+	if err := m.Suspend(c, ref); err != nil {
+		t.Fatal(err)
+	}
+	if code := anon(t, "GET", toolObject, ""); code != 403 {
+		t.Errorf("suspended, the tool-made public bucket answers HTTP %d", code)
+	}
+	if err := m.Unsuspend(c, ref, prod); err != nil {
+		t.Fatal(err)
+	}
 	_, err = m.SetPublicRead(c, ref, prod, got.Bucket, true, "*", ByClient)
 	wantRefusal(t, "a wildcard prefix", err, domain.EINVALID, domain.RefuseInput)
 }

@@ -28,7 +28,7 @@ import (
 // back. Safe to run again: a bucket without a policy is skipped, and the
 // policy kept first is not replaced.
 func (m *Manager) withholdPublic(ctx context.Context, st Store, serviceID int64, user, reason string) error {
-	buckets, err := m.S3.BucketsOf(ctx, user)
+	buckets, err := m.policyCandidates(ctx, st, serviceID, user)
 	if err != nil {
 		return err
 	}
@@ -52,6 +52,46 @@ func (m *Manager) withholdPublic(ctx context.Context, st Store, serviceID int64,
 	return nil
 }
 
+// policyCandidates returns the buckets of user that may hold a bucket
+// policy, without listing the server's buckets (half a second at 30,000):
+// those of the last measurement and those a policy was kept for. A tenant
+// cannot write a bucket policy (a guard in its own), so a bucket made
+// since the last measurement holds none; only policies set before the
+// guards existed, by the tenant, are on buckets the module may not know
+// of, and every bucket of an account is known once it has been measured.
+// For an account never measured (the first suspend after the upgrade,
+// before a usage run), the server's buckets are listed once.
+func (m *Manager) policyCandidates(ctx context.Context, st Store, serviceID int64, user string) ([]domain.Bucket, error) {
+	rec, _, err := st.Account(ctx, m.ServerID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	if rec.CheckedAt.IsZero() {
+		return m.S3.BucketsOf(ctx, user)
+	}
+	known, err := st.BucketUsage(ctx, m.ServerID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	kept, err := st.WithheldPolicies(ctx, m.ServerID, serviceID)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(known))
+	var out []domain.Bucket
+	for _, b := range known {
+		seen[b.Name] = true
+		out = append(out, b)
+	}
+	for _, w := range kept {
+		if !seen[w.Bucket] {
+			seen[w.Bucket] = true
+			out = append(out, domain.Bucket{Name: w.Bucket})
+		}
+	}
+	return out, nil
+}
+
 // restorePublic puts the kept bucket policies back, when the product lets
 // tenants publish; the caller knows the account is neither suspended nor
 // limited. A bucket that holds a policy again keeps it, and a bucket that
@@ -64,16 +104,12 @@ func (m *Manager) restorePublic(ctx context.Context, st Store, serviceID int64, 
 	if err != nil || len(kept) == 0 {
 		return err
 	}
-	buckets, err := m.S3.BucketsOf(ctx, user)
-	if err != nil {
-		return err
-	}
-	exists := make(map[string]bool, len(buckets))
-	for _, b := range buckets {
-		exists[b.Name] = true
-	}
 	for _, w := range kept {
-		if exists[w.Bucket] {
+		exists, err := m.S3.BucketExists(ctx, w.Bucket)
+		if err != nil {
+			return err
+		}
+		if exists && domain.OwnsBucket(user, w.Bucket) {
 			cur, err := m.S3.BucketPolicy(ctx, w.Bucket)
 			if err != nil {
 				return err

@@ -1012,3 +1012,128 @@ func TestNameCheckAsksTheServer(t *testing.T) {
 		t.Errorf("the listed user that was gone is still a candidate: %+v", got)
 	}
 }
+
+// Suspend reaches a measured account's bucket policies without listing
+// the server's buckets (half a second at 30,000): the buckets come from
+// the last measurement, and unsuspend asks about each kept one by name.
+func TestSuspendListsNoServerBuckets(t *testing.T) {
+	m, c := newManager(t), ctx(t)
+	prod := domain.Product{Unit: "GB", DiskSpace: 1, DefaultBucket: true, UsageMode: domain.UsageExact, Permissions: "public"}
+	got, err := m.Create(c, svc(420, 421), prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := domain.ServiceRef{ID: 421, ClientID: 420, Username: got.Username, Password: got.Password}
+	defer m.Terminate(c, ref)
+	if _, err := asRoot(t).PutObject(c, got.Bucket, "a.txt", strings.NewReader("aaa"), 3, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.S3.SetBucketPolicy(c, got.Bucket, publicPolicy(got.Bucket)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Recalculate(c, ref, prod); err != nil {
+		t.Fatal(err)
+	}
+	p, err := faultproxy.New(srv.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	pm := proxied(t, m, p)
+	object := srv.URL() + "/" + got.Bucket + "/a.txt"
+	if err := pm.Suspend(c, ref); err != nil {
+		t.Fatal(err)
+	}
+	if code := anon(t, "GET", object, ""); code == 200 {
+		t.Error("the public bucket answers anonymous reads while suspended")
+	}
+	if err := pm.Unsuspend(c, ref, prod); err != nil {
+		t.Fatal(err)
+	}
+	if code := anon(t, "GET", object, ""); code != 200 {
+		t.Errorf("the public read was not put back: HTTP %d", code)
+	}
+	for _, r := range p.Requests() {
+		if r.Op == "list-buckets" {
+			t.Errorf("suspend or unsuspend listed the server's buckets: %v", p.Requests())
+			break
+		}
+	}
+}
+
+// On a server with more buckets than FullListUpTo, terminate lists none:
+// it removes the buckets it knows of, and a bucket the tenant made since
+// the last measurement goes at the next listing of the server's names
+// (the cron's names.refresh, or a create of an overlapping name); until
+// then no new account takes the name.
+func TestTerminateOnALargeServerListsNoBuckets(t *testing.T) {
+	m, c := newManager(t), ctx(t)
+	m.FullListUpTo = -1 // as on a server with thousands of buckets
+	prod := domain.Product{Unit: "GB", DiskSpace: 1, DefaultBucket: true, UsageMode: domain.UsageExact, UsernameRule: "t430-{service_id}"}
+	terminated := func(id int64) (domain.Created, domain.ServiceRef) {
+		t.Helper()
+		got, err := m.Create(c, svc(430, id), prod)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref := domain.ServiceRef{ID: id, ClientID: 430, Username: got.Username, Password: got.Password}
+		if _, err := m.Recalculate(c, ref, prod); err != nil {
+			t.Fatal(err)
+		}
+		// Made after the last measurement: terminate does not know it.
+		if err := asTenant(t, got.Username, got.Password).MakeBucket(c, got.Username+"-late", minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		p, err := faultproxy.New(srv.Endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		res, err := proxied(t, m, p).Terminate(c, ref)
+		if err != nil || res.Buckets != 1 {
+			t.Fatalf("terminate: %+v %v", res, err)
+		}
+		for _, r := range p.Requests() {
+			if r.Op == "list-buckets" {
+				t.Fatalf("terminate listed the server's buckets: %v", p.Requests())
+			}
+		}
+		if _, err := m.Admin.UserInfo(c, got.Username); !isNotFound(err) {
+			t.Fatalf("the user is still there: %v", err)
+		}
+		return got, ref
+	}
+	exists := func(b string) bool {
+		ok, err := m.S3.BucketExists(c, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+
+	// The cron's listing removes the leftover and frees the name.
+	got, _ := terminated(431)
+	if !exists(got.Username + "-late") {
+		t.Fatal("the late bucket went already: this test shows nothing")
+	}
+	if _, err := m.RefreshNames(c, false); err != nil {
+		t.Fatal(err)
+	}
+	if exists(got.Username + "-late") {
+		t.Error("the listing did not remove the terminated tenant's late bucket")
+	}
+	if names, _ := m.Store.TerminatedNames(c, m.ServerID); len(names) != 0 {
+		t.Errorf("names still held after the listing: %v", names)
+	}
+
+	// A create of the same name before the cron runs removes it first.
+	got, _ = terminated(432)
+	again, err := m.Create(c, svc(430, 432), prod)
+	if err != nil {
+		t.Fatalf("create after terminate: %v", err)
+	}
+	defer m.Terminate(c, domain.ServiceRef{ID: 432, ClientID: 430, Username: again.Username})
+	if again.Username != got.Username || exists(got.Username+"-late") {
+		t.Errorf("the new account %s inherits the old one's late bucket: %v", again.Username, exists(got.Username+"-late"))
+	}
+}

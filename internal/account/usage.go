@@ -180,7 +180,20 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		return UsageResult{Source: res.Source, Skipped: true, Services: []UsageReport{}}, nil
 	}
 	totals := make([]measure, len(services))
-	if !opts.Exact {
+	if m.onRGW() {
+		// RGW's bucket indexes are exact and read in one call for all.
+		got, at, err := m.rgwMeasure(ctx, services, byUser, opts.Exact && len(byUser) == 1)
+		if err != nil {
+			return res, err
+		}
+		for i, bs := range got {
+			for _, b := range bs {
+				totals[i].add(b)
+			}
+		}
+		res.Source, res.LastUpdate = domain.UsageExact, at
+		needExact = false
+	} else if !opts.Exact {
 		du, err := m.Admin.DataUsageInfo(ctx)
 		if err != nil {
 			return res, err
@@ -193,7 +206,16 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 		}
 	}
 	if needExact {
-		all, err := m.S3.ListBuckets(ctx)
+		var all []domain.Bucket
+		if len(byUser) == 1 && opts.Exact {
+			// A Recalculate: the account's own buckets, without listing
+			// the server's on a large one (tenantBuckets).
+			for user, i := range byUser {
+				all, err = m.tenantBuckets(ctx, st, services[i].ID, user)
+			}
+		} else {
+			all, err = m.S3.ListBuckets(ctx)
+		}
 		if err != nil {
 			return res, err
 		}
@@ -245,7 +267,11 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 			continue
 		}
 		evs[i] = domain.Evaluate(s.Product, s.Username, totals[i].bytes, known[s.ID].State)
-		if ev := evs[i]; ev.NeedsPolicyChange() || ev.Next.PolicySig != prods.signature(s.Product, ev.WantPolicy) {
+		sig := rgwSignature
+		if !m.onRGW() {
+			sig = prods.signature(s.Product, evs[i].WantPolicy)
+		}
+		if ev := evs[i]; ev.NeedsPolicyChange() || ev.Next.PolicySig != sig {
 			writes = append(writes, i)
 		}
 	}
@@ -352,6 +378,12 @@ func (m *Manager) writeOne(ctx context.Context, st Store, s *UsageService, ev *d
 	if !ok || rec.Terminating || rec.Username != s.Username {
 		report.Error = &ReportError{Code: domain.ECONFLICT, Message: "the account is being terminated; it was not measured"}
 		*measured = false
+		return nil
+	}
+	if m.onRGW() {
+		// The quota refuses writes past the limit by itself: the state is
+		// recorded, nothing is written.
+		ev.Next.Policy, ev.Next.PolicySig = ev.WantPolicy, rgwSignature
 		return nil
 	}
 	if err := m.writePolicy(ctx, s.Username, s.Product, ev.WantPolicy, false); err != nil {

@@ -285,7 +285,7 @@ func clientPage(req *Request, p renderParams, o account.Overview, now time.Time)
 	if prod.PasswordDisplay != domain.PasswordHide {
 		page.Secret = svc.Password
 	}
-	if svc.Username != "" {
+	if svc.Username != "" && req.Server.Backend != BackendRGW {
 		page.Self = selfOf(req, p, prod, now)
 		page.Self.Suspended = page.Self.Suspended || o.Suspended
 		page.Self.Full = o.Policy == domain.PolicyLimited
@@ -303,7 +303,10 @@ func adminPage(req *Request, p renderParams, v account.AdminView, now time.Time)
 	svc, prod := req.Service, &v.Product
 	page := view.AdminPage{Lang: "english", Username: svc.Username, Groups: []string{},
 		Usage: pageUsage(prod, v.Overview), Daily: pageDaily(v.Overview), Buckets: pageBuckets(v.Buckets),
-		ActionURLs: p.ActionURLs.byAction(), CSRF: p.CSRF, Now: now}
+		CSRF: p.CSRF, Now: now}
+	if req.Server.Backend != BackendRGW {
+		page.ActionURLs = p.ActionURLs.byAction()
+	}
 	for _, k := range v.Keys {
 		page.Keys = append(page.Keys, view.Key{AccessKey: k.AccessKey, Label: k.Label, Buckets: k.Scope.Buckets,
 			ReadOnly: k.Scope.ReadOnly, Expires: k.Expires, Created: k.Created})
@@ -312,7 +315,7 @@ func adminPage(req *Request, p renderParams, v account.AdminView, now time.Time)
 		page.Connection.Error = domain.ErrorMessage(v.ServerErr)
 	} else {
 		si := v.Server
-		page.Connection = view.Connection{OK: true, Version: si.Version(), Mode: si.Mode, DrivesOnline: si.DrivesOnline(), DrivesOffline: si.DrivesOffline()}
+		page.Connection = view.Connection{OK: true, Version: v.Version, Mode: si.Mode, DrivesOnline: si.DrivesOnline(), DrivesOffline: si.DrivesOffline()}
 	}
 	switch {
 	case svc.Username == "":

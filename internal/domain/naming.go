@@ -250,14 +250,21 @@ func ExtensionRange(name string) (lo, hi string) {
 // user's bucket namespace: an account of another service (Kind "account"),
 // or a user or bucket the server listed when its names were last taken.
 type NameClash struct {
-	Kind      string // NameAccount, NameUser or NameBucket
+	Kind      string // NameAccount, NameTerminated, NameUser or NameBucket
 	Name      string
 	ServiceID int64 // for NameAccount
 }
 
 // Kinds of NameClash.
 const (
-	NameAccount = "account"
-	NameUser    = "user"
-	NameBucket  = "bucket"
+	NameAccount    = "account"
+	NameTerminated = "terminated" // a name terminate removed that a listing has not yet found free
+	NameUser       = "user"
+	NameBucket     = "bucket"
 )
+
+// NameList describes the last listing of a server's user and bucket names.
+type NameList struct {
+	TakenAt        time.Time
+	Users, Buckets int
+}

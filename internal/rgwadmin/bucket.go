@@ -3,6 +3,7 @@ package rgwadmin
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -62,4 +63,95 @@ func (c *Client) BucketStats(ctx context.Context, uid string) ([]BucketStats, er
 			Created: w.Created, Size: main.Size, Objects: main.NumObjects, Quota: w.Quota.quota()}
 	}
 	return out, nil
+}
+
+// BucketNames returns the name of every bucket of the cluster, of all
+// tenants: "tenant/bucket", or "bucket" outside any tenant. It reads no
+// statistics, so it costs far less than BucketStats with no uid.
+func (c *Client) BucketNames(ctx context.Context) ([]string, error) {
+	body, err := c.do(ctx, request{method: http.MethodGet, resource: "bucket", op: "list-buckets",
+		resendable: true})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	if err := json.Unmarshal(body, &names); err != nil {
+		return nil, fmt.Errorf("rgwadmin: list-buckets: decode answer: %w", err)
+	}
+	return names, nil
+}
+
+// BucketMeta is what a bucket's instance metadata says of its S3
+// settings.
+type BucketMeta struct {
+	// Policy is the bucket policy as its owner put it, "" for none. Admin
+	// caps give no S3 access to a tenant's bucket, so this is the admin's
+	// one way to read it, and it works while the owner is suspended.
+	Policy string
+	Flags  uint32 // RGW's bucket flags; see Versioned and ObjectLock
+}
+
+// RGW's bucket flags (rgw_common.h).
+const (
+	flagVersioned  = 0x2
+	flagObjectLock = 0x20
+)
+
+// Versioned reports whether versioning is enabled on the bucket.
+func (m BucketMeta) Versioned() bool { return m.Flags&flagVersioned != 0 }
+
+// ObjectLock reports whether the bucket was made with object lock.
+func (m BucketMeta) ObjectLock() bool { return m.Flags&flagObjectLock != 0 }
+
+// BucketMetadata reads a bucket's instance metadata (GET
+// /admin/metadata/bucket.instance, the metadata cap): tenant and name as
+// BucketStats gives them, id its instance id (BucketStats.ID). A bucket
+// or instance that does not exist answers CodeNoSuchKey.
+func (c *Client) BucketMetadata(ctx context.Context, tenant, bucket, id string) (BucketMeta, error) {
+	if bucket == "" || id == "" {
+		return BucketMeta{}, errors.New("rgwadmin: bucket-metadata: bucket and instance id are required")
+	}
+	key := bucket + ":" + id
+	if tenant != "" {
+		key = tenant + "/" + key
+	}
+	body, err := c.do(ctx, request{method: http.MethodGet, resource: "metadata/bucket.instance", op: "bucket-metadata",
+		query: url.Values{"key": {key}}, resendable: true})
+	if err != nil {
+		return BucketMeta{}, err
+	}
+	var w struct {
+		Data struct {
+			BucketInfo struct {
+				Flags uint32 `json:"flags"`
+			} `json:"bucket_info"`
+			Attrs []struct {
+				Key string `json:"key"`
+				Val []byte `json:"val"` // base64 in the JSON
+			} `json:"attrs"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(body, &w); err != nil {
+		return BucketMeta{}, fmt.Errorf("rgwadmin: bucket-metadata: decode answer: %w", err)
+	}
+	m := BucketMeta{Flags: w.Data.BucketInfo.Flags}
+	for _, a := range w.Data.Attrs {
+		if a.Key == "user.rgw.iam-policy" {
+			m.Policy = string(a.Val)
+		}
+	}
+	return m, nil
+}
+
+// RemoveBucket removes a bucket and every object in it as the admin
+// (DELETE /admin/bucket?purge-objects, the buckets=write cap): name is
+// "tenant/bucket". It is how a bucket is removed whose owner is gone. A
+// bucket that does not exist answers CodeNoSuchBucket.
+func (c *Client) RemoveBucket(ctx context.Context, name string) error {
+	if name == "" {
+		return errors.New("rgwadmin: remove-bucket: bucket is empty")
+	}
+	_, err := c.do(ctx, request{method: http.MethodDelete, resource: "bucket", op: "remove-bucket",
+		query: url.Values{"bucket": {name}, "purge-objects": {"true"}}})
+	return err
 }

@@ -19,12 +19,15 @@ const (
 	CodeUserAlreadyExists = "UserAlreadyExists" // 409: create-user on an existing uid, even with identical settings
 	CodeKeyExists         = "KeyExists"         // 409: the access key belongs to another user
 	CodeNoSuchBucket      = "NoSuchBucket"      // 404
+	CodeNoSuchKey         = "NoSuchKey"         // 404: a metadata key (a bucket instance) that does not exist
 	// 409: also RGW's answer to remove-user without PurgeData for a user
 	// who still owns buckets.
 	CodeBucketAlreadyExists = "BucketAlreadyExists"
 	CodeInvalidTenantName   = "InvalidTenantName" // 400: the tenant part of "tenant$user" has other than letters, digits, _
 	CodeInvalidArgument     = "InvalidArgument"   // 400: e.g. create-user without a display name
-	CodeAccessDenied        = "AccessDenied"      // 403: the signing user lacks the admin cap for the call
+	// 403: the signing user lacks the admin cap for the call; also the
+	// answer to UserByAccessKey for a key nobody holds.
+	CodeAccessDenied = "AccessDenied"
 	// 403: the signing access key is unknown. RGW also answers it when a
 	// key to remove is not the user's, which RemoveKey avoids asking.
 	CodeInvalidAccessKeyID    = "InvalidAccessKeyId"

@@ -2,6 +2,7 @@ package rgwadmin
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -66,5 +67,28 @@ func TestUserQuotaNoLimit(t *testing.T) {
 	want := Quota{Enabled: true, MaxSize: NoLimit, MaxObjects: NoLimit}
 	if got, err := c.UserQuota(ctx, u.UID); err != nil || got != want {
 		t.Fatalf("UserQuota = %+v, %v, want %+v", got, err, want)
+	}
+}
+
+// UserStatsSync sums the user's buckets.
+func TestUserStatsSync(t *testing.T) {
+	c := newClient(t)
+	ctx := testCtx(t)
+	u := mustCreateUser(t, c, "")
+	s3 := u.s3(t)
+	for i, n := range []int{1000, 2345} {
+		b := unique("s")
+		if err := s3.MakeBucket(ctx, b, minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := put(ctx, s3, b, fmt.Sprint(i), bytes.Repeat([]byte("s"), n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := c.UserStatsSync(ctx, u.UID); err != nil || st != (UserStats{Size: 3345, Objects: 2}) {
+		t.Fatalf("UserStatsSync = %+v, %v", st, err)
+	}
+	if _, err := c.UserStatsSync(ctx, unique("t")+"$ghost"); ErrorCodeOf(err) != CodeNoSuchUser {
+		t.Fatalf("UserStatsSync of a missing uid: %v", err)
 	}
 }

@@ -224,3 +224,70 @@ func TestRemoveUserPurgeData(t *testing.T) {
 		t.Fatalf("S3 with a removed user's key: %v", err)
 	}
 }
+
+// A user created suspended is refused until unsuspended; ModifyUser
+// changes only what it names, and lifts a suspension and renames in one
+// call.
+func TestCreateSuspendedAndModify(t *testing.T) {
+	c := newClient(t)
+	ctx := testCtx(t)
+	uid := unique("t") + "$" + unique("u")
+	ak, sk := unique("AK"), unique("sk")
+	if _, err := c.CreateUser(ctx, CreateUserReq{UID: uid, DisplayName: "being made", AccessKey: ak, SecretKey: sk,
+		MaxBuckets: 2, Suspended: true}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.RemoveUser(context.Background(), uid, RemoveUserOptions{PurgeData: true}) })
+	if code := keyWorks(t, ak, sk); code != "UserSuspended" {
+		t.Fatalf("S3 with a user created suspended: %q", code)
+	}
+	five := 5
+	u, err := c.ModifyUser(ctx, uid, UserChange{MaxBuckets: &five})
+	if err != nil || u.MaxBuckets != 5 || !u.Suspended || u.DisplayName != "being made" {
+		t.Fatalf("ModifyUser(max buckets) = %+v, %v; want only max buckets changed", u, err)
+	}
+	name, no := "done", false
+	if u, err = c.ModifyUser(ctx, uid, UserChange{DisplayName: &name, Suspended: &no}); err != nil || u.Suspended || u.DisplayName != "done" || u.MaxBuckets != 5 {
+		t.Fatalf("ModifyUser(name, unsuspend) = %+v, %v", u, err)
+	}
+	if code := keyWorks(t, ak, sk); code != "" {
+		t.Fatalf("S3 after the suspension was lifted: %q", code)
+	}
+	if u.OpMask != "read, write, delete" || u.Admin || u.System || len(u.Caps) != 0 {
+		t.Fatalf("a plain user's mask and caps: %+v", u)
+	}
+	if _, err := c.ModifyUser(ctx, uid, UserChange{}); err == nil || ErrorCodeOf(err) != "" {
+		t.Fatalf("ModifyUser with nothing to change: %v", err)
+	}
+	if _, err := c.ModifyUser(ctx, unique("t")+"$ghost", UserChange{Suspended: &no}); ErrorCodeOf(err) != CodeNoSuchUser {
+		t.Fatalf("ModifyUser of a missing uid: %v", err)
+	}
+}
+
+// UserByAccessKey finds the key's owner, caps and all; an access key
+// nobody holds is answered AccessDenied, RGW's fall-back to the anonymous
+// user.
+func TestUserByAccessKey(t *testing.T) {
+	c := newClient(t)
+	ctx := testCtx(t)
+	u := mustCreateUser(t, c, "")
+	if by, err := c.UserByAccessKey(ctx, u.AccessKey); err != nil || by.UID != u.UID {
+		t.Fatalf("UserByAccessKey = %s, %v", by.UID, err)
+	}
+	self, err := c.UserByAccessKey(ctx, srv.AccessKey)
+	if err != nil || self.UID != "puqadmin" {
+		t.Fatalf("the admin user by its key = %s, %v", self.UID, err)
+	}
+	caps := map[string]string{}
+	for _, cp := range self.Caps {
+		caps[cp.Type] = cp.Perm
+	}
+	for _, want := range []string{"users", "buckets", "usage", "metadata", "user-policy"} {
+		if caps[want] != "*" {
+			t.Errorf("admin caps %v lack %s=*", self.Caps, want)
+		}
+	}
+	if _, err := c.UserByAccessKey(ctx, unique("NOSUCHKEY")); ErrorCodeOf(err) != CodeAccessDenied {
+		t.Fatalf("UserByAccessKey of a key nobody holds: %v", err)
+	}
+}

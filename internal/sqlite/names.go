@@ -31,6 +31,14 @@ func clashUsers(in string) string {
 			LIMIT ?5`
 }
 
+func clashTerminated(in string) string {
+	return `SELECT username, service_id FROM terminated_names INDEXED BY terminated_lname
+		WHERE server_id = ?1 AND lower(username) IN (` + in + `)
+		UNION ALL SELECT username, service_id FROM terminated_names INDEXED BY terminated_lname
+		WHERE server_id = ?1 AND lower(username) >= ?3 AND lower(username) < ?4
+		LIMIT ?5`
+}
+
 const clashBuckets = `SELECT name, 0 FROM server_names WHERE server_id = ?1 AND kind = 'bucket' AND lname = ?2
 			UNION ALL SELECT name, 0 FROM server_names WHERE server_id = ?1 AND kind = 'bucket' AND lname >= ?3 AND lname < ?4
 			LIMIT ?5`
@@ -38,9 +46,9 @@ const clashBuckets = `SELECT name, 0 FROM server_names WHERE server_id = ?1 AND 
 // NameClashes returns up to limit names recorded here whose bucket
 // namespace could overlap name's (domain.NamespacesOverlap), compared
 // lower-cased: accounts of other services than exceptService, whether or
-// not their user exists yet (a create in progress recorded it), then the
-// users and the buckets (only those in name's own namespace) of the
-// server's last full listing. Each is an indexed lookup, whatever the
+// not their user exists yet (a create in progress recorded it), names
+// terminated since the last listing, then the users and the buckets (only
+// those in name's own namespace) of the server's last full listing. Each is an indexed lookup, whatever the
 // number of tenants.
 func (db *DB) NameClashes(ctx context.Context, serverID, exceptService int64, name string, limit int) ([]domain.NameClash, error) {
 	const what = "looking for names that overlap a new user's"
@@ -75,6 +83,9 @@ func (db *DB) NameClashes(ctx context.Context, serverID, exceptService int64, na
 		return rows.Err()
 	}
 	err := scan(domain.NameAccount, clashAccounts(in), serverID, exceptService, lo, hi, exact)
+	if err == nil {
+		err = scan(domain.NameTerminated, clashTerminated(in), serverID, nil, lo, hi, exact)
+	}
 	if err == nil {
 		err = scan(domain.NameUser, clashUsers(in), serverID, nil, lo, hi, exact)
 	}
@@ -112,24 +123,28 @@ func (db *DB) SaveServerNames(ctx context.Context, serverID int64, users, bucket
 				}
 			}
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO server_name_lists (server_id, taken_at) VALUES (?, ?)
-			ON CONFLICT (server_id) DO UPDATE SET taken_at = excluded.taken_at`, serverID, unix(at))
+		_, err = tx.ExecContext(ctx, `INSERT INTO server_name_lists (server_id, taken_at, users, buckets) VALUES (?, ?, ?, ?)
+			ON CONFLICT (server_id) DO UPDATE SET taken_at = excluded.taken_at, users = excluded.users, buckets = excluded.buckets`,
+			serverID, unix(at), len(users), len(buckets))
 		return err
 	})
 }
 
-// ServerNamesTakenAt says when the server's names were last listed, and
-// false if never.
-func (db *DB) ServerNamesTakenAt(ctx context.Context, serverID int64) (time.Time, bool, error) {
+// ServerNameList says when the server's names were last listed and how
+// many it held, and false if they never were.
+func (db *DB) ServerNameList(ctx context.Context, serverID int64) (domain.NameList, bool, error) {
+	var l domain.NameList
 	var at int64
-	err := db.read.QueryRowContext(ctx, `SELECT taken_at FROM server_name_lists WHERE server_id = ?`, serverID).Scan(&at)
+	err := db.read.QueryRowContext(ctx, `SELECT taken_at, users, buckets FROM server_name_lists WHERE server_id = ?`, serverID).
+		Scan(&at, &l.Users, &l.Buckets)
 	if errors.Is(err, sql.ErrNoRows) {
-		return time.Time{}, false, nil
+		return l, false, nil
 	}
 	if err != nil {
-		return time.Time{}, false, db.fail(err, "reading when the server's names were listed")
+		return l, false, db.fail(err, "reading when the server's names were listed")
 	}
-	return fromUnix(at), true, nil
+	l.TakenAt = fromUnix(at)
+	return l, true, nil
 }
 
 // ForgetServerName drops a listed name that is no longer on the server (a
@@ -182,4 +197,70 @@ func nonNilStrings(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// SaveServerVersion records the version the server reported at at.
+func (db *DB) SaveServerVersion(ctx context.Context, serverID int64, version string, at time.Time) error {
+	return db.inTx(ctx, "recording the server's version", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO server_status (server_id, version, checked_at) VALUES (?, ?, ?)
+			ON CONFLICT (server_id) DO UPDATE SET version = excluded.version, checked_at = excluded.checked_at`,
+			serverID, version, unix(at))
+		return err
+	})
+}
+
+// ServerVersion returns the version last recorded for the server, and
+// false if none was.
+func (db *DB) ServerVersion(ctx context.Context, serverID int64) (string, time.Time, bool, error) {
+	var v string
+	var at int64
+	err := db.read.QueryRowContext(ctx, `SELECT version, checked_at FROM server_status WHERE server_id = ?`, serverID).Scan(&v, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", time.Time{}, false, nil
+	}
+	if err != nil {
+		return "", time.Time{}, false, db.fail(err, "reading the server's version")
+	}
+	return v, fromUnix(at), true, nil
+}
+
+// AddTerminatedName records that terminate removed user at at.
+func (db *DB) AddTerminatedName(ctx context.Context, serverID int64, user string, serviceID int64, at time.Time) error {
+	return db.inTx(ctx, "recording a terminated name", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO terminated_names (server_id, username, service_id, at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (server_id, username) DO UPDATE SET service_id = excluded.service_id, at = excluded.at`,
+			serverID, user, serviceID, unix(at))
+		return err
+	})
+}
+
+// TerminatedNames returns the names terminated on the server that a
+// listing has not yet found free, with when.
+func (db *DB) TerminatedNames(ctx context.Context, serverID int64) (map[string]time.Time, error) {
+	const what = "reading terminated names"
+	rows, err := db.read.QueryContext(ctx, `SELECT username, at FROM terminated_names WHERE server_id = ?`, serverID)
+	if err != nil {
+		return nil, db.fail(err, what)
+	}
+	defer rows.Close()
+	out := map[string]time.Time{}
+	for rows.Next() {
+		var u string
+		var at int64
+		if err := rows.Scan(&u, &at); err != nil {
+			return nil, db.fail(err, what)
+		}
+		out[u] = fromUnix(at)
+	}
+	return out, db.fail(rows.Err(), what)
+}
+
+// ClearTerminatedName forgets a terminated name that a listing taken at
+// listedAt found free; one terminated again after that listing stays.
+func (db *DB) ClearTerminatedName(ctx context.Context, serverID int64, user string, listedAt time.Time) error {
+	return db.inTx(ctx, "forgetting a terminated name", func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM terminated_names WHERE server_id = ? AND username = ? AND at <= ?`,
+			serverID, user, unix(listedAt))
+		return err
+	})
 }

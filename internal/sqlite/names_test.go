@@ -84,7 +84,7 @@ func lower(s string) string {
 func TestServerNamesReplaceAndForget(t *testing.T) {
 	db, c := openTest(t)
 	ctx := context.Background()
-	if _, ok, err := db.ServerNamesTakenAt(ctx, 1); ok || err != nil {
+	if _, ok, err := db.ServerNameList(ctx, 1); ok || err != nil {
 		t.Fatalf("never listed: %v %v", ok, err)
 	}
 	if err := db.SaveServerNames(ctx, 1, []string{"old-1"}, []string{"old-1-data"}, c.t); err != nil {
@@ -94,8 +94,8 @@ func TestServerNamesReplaceAndForget(t *testing.T) {
 	if err := db.SaveServerNames(ctx, 1, []string{"new-1"}, []string{"new-1-data", "new-1-b"}, c.t); err != nil {
 		t.Fatal(err)
 	}
-	if at, ok, err := db.ServerNamesTakenAt(ctx, 1); !ok || err != nil || !at.Equal(c.t) {
-		t.Fatalf("taken at %v %v %v, want %v", at, ok, err, c.t)
+	if l, ok, err := db.ServerNameList(ctx, 1); !ok || err != nil || !l.TakenAt.Equal(c.t) || l.Users != 1 || l.Buckets != 2 {
+		t.Fatalf("listing %+v %v %v, want at %v with 1 user and 2 buckets", l, ok, err, c.t)
 	}
 	if got, _ := db.NameClashes(ctx, 1, 0, "old-1", 10); len(got) != 0 {
 		t.Errorf("a replaced listing still answers: %+v", got)
@@ -230,6 +230,7 @@ func TestPerTenantQueriesUseIndexes(t *testing.T) {
 	}{
 		{"accounts clash", clashAccounts("?6, ?7"), []any{1, 2, "a-", "a.", 5, "a", "b"}},
 		{"users clash", clashUsers("?6, ?7"), []any{1, nil, "a-", "a.", 5, "a", "b"}},
+		{"terminated clash", clashTerminated("?6, ?7"), []any{1, nil, "a-", "a.", 5, "a", "b"}},
 		{"buckets clash", clashBuckets, []any{1, "a", "a-", "a.", 5}},
 		{"bucket usage", bucketUsageQuery, []any{1, 2}},
 	} {
@@ -279,5 +280,46 @@ func TestSetBuckets(t *testing.T) {
 	}
 	if a, _, _ := db.Account(ctx, 1, 5); !a.CheckedAt.IsZero() {
 		t.Errorf("SetBuckets recorded a measurement at %v", a.CheckedAt)
+	}
+}
+
+func TestServerVersion(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if _, _, ok, err := db.ServerVersion(ctx, 1); ok || err != nil {
+		t.Fatalf("never recorded: %v %v", ok, err)
+	}
+	for _, v := range []string{"RELEASE.2025-02-28T09-55-16Z", "DEVELOPMENT.2026-02-12"} {
+		if err := db.SaveServerVersion(ctx, 1, v, c.t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if v, at, ok, err := db.ServerVersion(ctx, 1); !ok || err != nil || v != "DEVELOPMENT.2026-02-12" || !at.Equal(c.t) {
+		t.Fatalf("got %q %v %v %v", v, at, ok, err)
+	}
+}
+
+func TestTerminatedNames(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if err := db.AddTerminatedName(ctx, 1, "12-34", 34, c.t); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := db.NameClashes(ctx, 1, 0, "12-34-x", 10)
+	if len(got) != 1 || got[0].Kind != domain.NameTerminated || got[0].Name != "12-34" || got[0].ServiceID != 34 {
+		t.Fatalf("clashes with a terminated name: %+v", got)
+	}
+	// A listing older than the terminate does not free the name.
+	if err := db.ClearTerminatedName(ctx, 1, "12-34", c.t.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := db.TerminatedNames(ctx, 1); len(names) != 1 {
+		t.Fatalf("cleared by an older listing: %v", names)
+	}
+	if err := db.ClearTerminatedName(ctx, 1, "12-34", c.t); err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := db.TerminatedNames(ctx, 1); len(names) != 0 {
+		t.Fatalf("not cleared: %v", names)
 	}
 }

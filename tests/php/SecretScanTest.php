@@ -34,7 +34,7 @@ class SecretScanTest extends PuqTestCase
     {
         parent::setUp();
         $real = self::requireBinary();
-        self::minio();
+        static::minio();
         $dir = self::tmp() . '/scan-' . bin2hex(random_bytes(4));
         mkdir($dir, 0700);
         $this->argvLog = $dir . '/argv.log';
@@ -57,7 +57,7 @@ class SecretScanTest extends PuqTestCase
     public function testNoSecretInLogsPagesOrCommandLines()
     {
         $alnum = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
-        $admin = self::minio()['secretKey'];
+        $admin = static::minio()['secretKey'];
         $secrets = [$admin => 'admin'];
         $services = [];
         foreach (['show', 'button', 'hide'] as $display) {

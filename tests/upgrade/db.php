@@ -54,6 +54,8 @@ $keys = [
     'group_checks' => 'server_id, grp',
     'server_names' => 'server_id, kind, lname, name',
     'server_name_lists' => 'server_id',
+    'server_status' => 'server_id',
+    'terminated_names' => 'server_id, username',
     'traffic_hourly' => 'service_id, hour, server_id, bucket',
     'traffic_seen' => 'at, key',
 ];

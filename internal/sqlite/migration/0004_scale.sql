@@ -38,8 +38,32 @@ CREATE TABLE server_names (
 ) WITHOUT ROWID;
 CREATE TABLE server_name_lists (
 	server_id INTEGER PRIMARY KEY,
-	taken_at  INTEGER NOT NULL
+	taken_at  INTEGER NOT NULL,
+	users     INTEGER NOT NULL, -- how many the listing held
+	buckets   INTEGER NOT NULL
 );
 
 -- The same overlap queries over the accounts this store made.
 CREATE INDEX accounts_lusername ON accounts (server_id, lower(username));
+
+-- The server's version as the cron's server-wide look last read it (MinIO's
+-- info call loads every bucket's usage, too costly for each admin tab).
+CREATE TABLE server_status (
+	server_id  INTEGER PRIMARY KEY,
+	version    TEXT    NOT NULL,
+	checked_at INTEGER NOT NULL
+);
+
+-- User names terminate removed. Terminate removes the buckets it knows of
+-- (the last measurement, the last listing, the default bucket); a bucket
+-- the tenant made since then is removed by the next server-wide listing
+-- (the cron's names.refresh), which drops the name once it finds nothing
+-- left. Until then a new account cannot take an overlapping name.
+CREATE TABLE terminated_names (
+	server_id  INTEGER NOT NULL,
+	username   TEXT    NOT NULL,
+	service_id INTEGER NOT NULL,
+	at         INTEGER NOT NULL,
+	PRIMARY KEY (server_id, username)
+) WITHOUT ROWID;
+CREATE INDEX terminated_lname ON terminated_names (server_id, lower(username));

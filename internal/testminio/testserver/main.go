@@ -8,7 +8,10 @@
 // busy server's lagging scanner does; a real server cannot be made to lag
 // on demand.
 //
-//	go run ./internal/testminio/testserver [-tls]
+// With -backend rgw it runs a single-node Ceph cluster's RADOS Gateway
+// instead (internal/testceph), and the line says "backend": "rgw".
+//
+//	go run ./internal/testminio/testserver [-tls] [-backend rgw]
 package main
 
 import (
@@ -21,12 +24,40 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/puqminios3/puqminio/internal/testceph"
 	"github.com/puqminios3/puqminio/internal/testminio"
 )
 
+// serveCeph is main for -backend rgw.
+func serveCeph(useTLS bool) int {
+	dir, err := os.MkdirTemp("", "puqminio-testserver-ceph-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	s, err := testceph.Launch(dir, testceph.Options{TLS: useTLS})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer s.Stop()
+	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"endpoint": s.Endpoint, "accessKey": s.AccessKey, "secretKey": s.SecretKey,
+		"secure": s.Secure, "caPem": string(s.CAPEM), "backend": "rgw",
+		"laggingEndpoint": s.Endpoint,
+	})
+	waitForStop()
+	return 0
+}
+
 func main() {
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a fresh self-signed CA")
+	backend := flag.String("backend", "minio", "minio or rgw (a Ceph RADOS Gateway)")
 	flag.Parse()
+	if *backend == "rgw" {
+		os.Exit(serveCeph(*useTLS))
+	}
 	dir, err := os.MkdirTemp("", "puqminio-testserver-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -50,6 +81,12 @@ func main() {
 		"secure": s.Secure, "caPem": string(s.CAPEM), "dataDir": s.DataDir,
 		"laggingEndpoint": lagging.Addr().String(),
 	})
+	waitForStop()
+}
+
+// waitForStop returns when standard input closes or a SIGTERM or SIGINT
+// arrives.
+func waitForStop() {
 	done := make(chan struct{})
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(done) }()
 	sig := make(chan os.Signal, 1)
