@@ -115,7 +115,7 @@ soak: minio build
 	PUQMINIO_BIN=$(CURDIR)/bin/puqminio bash scripts/soak-load.sh
 	PUQMINIO_SOAK=1 $(GO) test -count=1 -timeout 90m -v -run TestIsolationAndSecrets ./tests/e2e/
 	PUQMINIO_SOAK=1 PUQMINIO_BIN=$(CURDIR)/bin/puqminio $(GO) test -count=1 -timeout 90m -v \
-		-run 'TestFaultsAtEveryStep|TestKilledUsageUpdateLeavesHistoryConsistent|TestRPCFaultsAnswerInTimeAndConverge' ./internal/account ./cmd/puqminio
+		-run 'TestFaultsAtEveryStep|TestKilledUsageUpdateLeavesHistoryConsistent|TestRPCFaultsAnswerInTimeAndConverge|TestSelfServiceKeyExpires' ./internal/account ./cmd/puqminio
 
 clean:
 	rm -rf bin dist $(MODULE_DIR)/bin

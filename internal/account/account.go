@@ -51,6 +51,9 @@ type IAM interface {
 	RemoveGroupMembers(ctx context.Context, group string, members ...string) error
 	ListServiceAccounts(ctx context.Context, user string) ([]domain.AccessKeyInfo, error)
 	DeleteServiceAccount(ctx context.Context, accessKey string) error
+	// CreateAccessKey makes the access key r asks for under r.Parent; an
+	// access key or user of that name is domain.ECONFLICT.
+	CreateAccessKey(ctx context.Context, r domain.NewKeyRequest) error
 	// AccessKeyParent names the user an access key belongs to.
 	AccessKeyParent(ctx context.Context, accessKey string) (string, error)
 	// RevokeTokens ends the user's STS credentials for good; an older
@@ -86,6 +89,23 @@ type Buckets interface {
 	SetBucketPolicy(ctx context.Context, bucket, policy string) error
 	// CredentialsWork reports whether the server accepts a key pair.
 	CredentialsWork(ctx context.Context, accessKey, secretKey string) (bool, error)
+	// CreateBucket makes a bucket a tenant asked for, with object lock
+	// when objectLock is set; one that exists is domain.ECONFLICT.
+	CreateBucket(ctx context.Context, name string, objectLock bool) error
+	// BucketEmpty reports whether the bucket holds no version and no
+	// delete marker.
+	BucketEmpty(ctx context.Context, bucket string) (bool, error)
+	// Versioning returns domain.VersioningOff, VersioningEnabled or
+	// VersioningSuspended; SetVersioning enables or suspends it.
+	Versioning(ctx context.Context, bucket string) (string, error)
+	SetVersioning(ctx context.Context, bucket string, on bool) error
+	// ObjectLock reports whether the bucket was made with object lock.
+	ObjectLock(ctx context.Context, bucket string) (bool, error)
+	// Lifecycle returns the client area's expiry rules of the bucket and
+	// how many other rules it holds; SetLifecycle writes the client area's
+	// rules and keeps the others.
+	Lifecycle(ctx context.Context, bucket string) (domain.Lifecycle, int, error)
+	SetLifecycle(ctx context.Context, bucket string, l domain.Lifecycle) error
 }
 
 // Store keeps the accounts and their usage history.
@@ -136,6 +156,20 @@ type Store interface {
 	// Throttle records an action of a service unless it did it less than
 	// every ago; then it answers false and when it is allowed again.
 	Throttle(ctx context.Context, serviceID int64, action string, every time.Duration) (bool, time.Time, error)
+	// RateLimit records an action of a service unless it did it n times
+	// within per; then it answers false and when it is allowed again.
+	RateLimit(ctx context.Context, serviceID int64, action string, n int, per time.Duration) (bool, time.Time, error)
+	// AddBucket and RemoveBucket change the account's stored buckets for
+	// one the module made or removed (RemoveBucket forgets its withheld
+	// policy too).
+	AddBucket(ctx context.Context, serverID, serviceID int64, bucket string) error
+	RemoveBucket(ctx context.Context, serverID, serviceID int64, bucket string) error
+	// AddAccessKey records a key the module makes unless the service holds
+	// max already (domain.ELIMIT); AccessKeys lists them; DeleteAccessKeys
+	// forgets the ones named, or all.
+	AddAccessKey(ctx context.Context, serverID, serviceID int64, k domain.AccessKey, max int) error
+	AccessKeys(ctx context.Context, serverID, serviceID int64) ([]domain.AccessKey, error)
+	DeleteAccessKeys(ctx context.Context, serverID, serviceID int64, accessKeys ...string) error
 }
 
 // Manager carries out account actions on one server: a MinIO server

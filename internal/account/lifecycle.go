@@ -116,9 +116,16 @@ func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef, p d
 	if err := m.Admin.ChangeSecret(ctx, svc.Username, svc.Password, info.Enabled); err != nil {
 		return err
 	}
-	keys, err := m.endCredentials(ctx, svc.Username, p.Allows(domain.PermKeepKeys))
+	keepKeys := p.Allows(domain.PermKeepKeys)
+	keys, err := m.endCredentials(ctx, svc.Username, keepKeys)
 	if err != nil {
 		return err
+	}
+	if !keepKeys {
+		// The keys the client area made went with the others.
+		if err := st.DeleteAccessKeys(ctx, m.ServerID, svc.ID); err != nil {
+			return err
+		}
 	}
 	m.log().Info("password changed", "service", svc.ID, "user", svc.Username, "accessKeysRemoved", keys)
 	return nil
@@ -227,14 +234,18 @@ func (m *Manager) applyPolicy(ctx context.Context, st Store, svc domain.ServiceR
 	return ev.WantPolicy, nil
 }
 
-// settlePublic makes the account's anonymous access follow its policy:
-// withheld at the limit, put back (when the product lets tenants publish)
-// once the account is neither limited nor suspended.
+// settlePublic makes the account's anonymous access follow its policy and
+// product: withheld at the limit, and under a product that does not let
+// tenants publish (after a change of package); put back once the account
+// is neither limited nor suspended, when the product lets tenants publish.
 func (m *Manager) settlePublic(ctx context.Context, st Store, serviceID int64, user string, p *domain.Product, policy domain.PolicyState, suspended bool) error {
 	switch {
 	case policy == domain.PolicyLimited:
 		return m.withholdPublic(ctx, st, serviceID, user, domain.WithheldLimited)
-	case !suspended:
+	case suspended:
+	case !p.Allows(domain.PermPublic):
+		return m.withholdPublic(ctx, st, serviceID, user, domain.WithheldProduct)
+	default:
 		return m.restorePublic(ctx, st, serviceID, user, p)
 	}
 	return nil

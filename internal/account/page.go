@@ -22,6 +22,10 @@ type Overview struct {
 	// page is still shown. It may hold the server's own words, which are
 	// for the admin and the log, not for the client.
 	BucketsErr error
+	// Suspended and Policy are the account's state as the store records
+	// it: what the client area lets the tenant change.
+	Suspended bool
+	Policy    domain.PolicyState
 }
 
 // historyDays and historyMonths are the spans the charts draw.
@@ -57,6 +61,7 @@ func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.
 	}
 	o.Evaluation = domain.Evaluate(&p, svc.Username, last.Bytes, rec.State)
 	o.Forced = rec.State.Forced
+	o.Suspended, o.Policy = rec.Suspended, rec.State.Policy
 	now := m.now().UTC()
 	if o.Daily, err = st.Daily(ctx, svc.ID, now.AddDate(0, 0, 1-historyDays), now); err != nil {
 		return o, err
@@ -93,6 +98,8 @@ type AdminView struct {
 	// Withheld are the bucket policies the module keeps off the tenant's
 	// buckets while it is suspended or limited.
 	Withheld []domain.WithheldPolicy
+	// Keys are the access keys the client area made for the tenant.
+	Keys []domain.AccessKey
 }
 
 // AdminView gathers the admin tab of svc under product p. It asks the
@@ -125,6 +132,9 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 		return v, err
 	}
 	if v.Withheld, err = st.WithheldPolicies(ctx, m.ServerID, svc.ID); err != nil {
+		return v, err
+	}
+	if v.Keys, err = st.AccessKeys(ctx, m.ServerID, svc.ID); err != nil {
 		return v, err
 	}
 	if p.Group != "" {

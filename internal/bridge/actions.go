@@ -92,6 +92,9 @@ func init() {
 		"product.defaults":  {0, productDefaults},
 		"names.refresh":     {needServer | needStore | needParams, namesRefresh},
 	}
+	for name, prepare := range selfServiceActions {
+		actions[name] = action{product | needParams, prepare}
+	}
 }
 
 func namesRefresh(req *Request, _ Env) (job, error) {

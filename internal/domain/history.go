@@ -38,6 +38,9 @@ type WithheldPolicy struct {
 const (
 	WithheldSuspended = "suspended"
 	WithheldLimited   = "limited"
+	// WithheldProduct: the product (after a change of package) does not
+	// let tenants publish; it comes back on a product that does.
+	WithheldProduct = "product"
 )
 
 // AccountChange names the stored fields of an account that an action

@@ -56,9 +56,11 @@ type Product struct {
 	UsageMode             string  `json:"usageMode"`             // scanner or exact
 	CheckIntervalMinutes  int     `json:"checkIntervalMinutes"`  // sooner-than-daily re-check, default 60
 	Permissions           string  `json:"permissions"`           // what tenants may do beyond the defaults: Perm* words
+	SelfService           string  `json:"selfService"`           // client-area limits: "buckets=N keys=N"
 
-	perms map[string]bool // Permissions, parsed by Normalize
-	notes []string        // display settings Normalize left out, for the admin
+	perms  map[string]bool // Permissions, parsed by Normalize
+	limits SelfLimits      // SelfService, parsed by Normalize
+	notes  []string        // display settings Normalize left out, for the admin
 }
 
 // Tenant permissions a product may grant, in product.permissions (words
@@ -200,6 +202,11 @@ func (p *Product) normalize(lenient bool) error {
 	if err := p.parsePermissions(); err != nil {
 		return err
 	}
+	limits, err := ParseSelfLimits(p.SelfService)
+	if err != nil {
+		return err
+	}
+	p.limits, p.SelfService = limits, limits.String()
 	if len(p.Policy) > MaxPolicyBytes {
 		return Errorf(EINVALIDPOL, "product.policy is larger than MinIO's 20 KiB limit")
 	}

@@ -142,6 +142,9 @@ func (db *DB) DeleteAccount(ctx context.Context, serverID, serviceID int64) erro
 		if _, err := tx.ExecContext(ctx, `DELETE FROM bucket_usage WHERE server_id = ? AND service_id = ?`, serverID, serviceID); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM access_keys WHERE server_id = ? AND service_id = ?`, serverID, serviceID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM withheld_policies WHERE server_id = ? AND service_id = ?`, serverID, serviceID)
 		return err
 	})

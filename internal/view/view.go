@@ -90,6 +90,9 @@ type ClientPage struct {
 	// Unavailable says the buckets could not be read: the page says so in
 	// the client's language, without the server's own words.
 	Unavailable bool
+	// Self is what the tenant may change here; nil shows the page without
+	// self-service.
+	Self *Self
 }
 
 // Connection is the state of the API connection to the MinIO server.
@@ -118,6 +121,12 @@ type AdminPage struct {
 	Daily       []Point  // one point a day; the newest 30 are drawn
 	Errors      []string // problems to show, in words an admin can act on
 	Access      []string // what the product lets tenants do, and what is withheld, in words
+	Keys        []Key    // the access keys the client area made
+	// ActionURLs maps "bucket.delete" and "key.revoke" to the admin's
+	// custom functions; CSRF is WHMCS's token their forms post.
+	ActionURLs map[string]string
+	CSRF       string
+	Now        time.Time // the keys' state
 }
 
 // Renderer renders pages. It is safe for concurrent use.
@@ -215,6 +224,10 @@ type clientView struct {
 	Recalc         recalcView
 	StatsURL       string
 	OverviewURL    string
+	Self           selfView
+	IsAdmin        bool // false: the client area
+	KeysPage       bool // the access keys page
+	BucketPage     bool // a bucket's settings page
 }
 
 // recalcView is the Recalculate button: a link, or a POST form when the page
@@ -232,6 +245,8 @@ type adminView struct {
 	Buckets bucketsView
 	Daily   chartView
 	Recalc  recalcView // always empty: the admin uses WHMCS's own buttons
+	Self    selfView   // the admin's delete and revoke forms
+	IsAdmin bool       // true: the admin tab
 }
 
 // Client renders the client area page p to w. Nothing is written when
@@ -243,13 +258,17 @@ func (r *Renderer) Client(w io.Writer, p ClientPage) error {
 		locale:      l,
 		P:           p,
 		Instruction: webURL(p.InstructionURL, true),
-		EndpointURL: endpointURL(p.Endpoint, p.Secure),
+		EndpointURL: EndpointURL(p.Endpoint, p.Secure),
 		Usage:       l.usage(p.Usage),
 		Buckets:     bucketTable(p.Buckets),
 		Stats:       p.Page == PageStats,
 		Recalc:      recalcView{URL: webURL(p.RecalculateURL, false), CSRF: p.RecalculateCSRF},
 		StatsURL:    webURL(p.StatsURL, false),
 		OverviewURL: webURL(p.OverviewURL, false),
+		Self:        selfView{Self: p.Self, l: l},
+	}
+	if p.Self != nil {
+		v.KeysPage, v.BucketPage = p.Page == PageKeys, p.Page == PageBucket
 	}
 	switch v.P.PasswordDisplay {
 	case domain.PasswordShow, domain.PasswordButton, domain.PasswordHide:
@@ -259,7 +278,7 @@ func (r *Renderer) Client(w io.Writer, p ClientPage) error {
 	if v.P.PasswordDisplay == domain.PasswordHide {
 		v.P.Secret = ""
 	}
-	v.Charts = v.Stats || v.StatsURL == ""
+	v.Charts = v.Stats || (v.StatsURL == "" && !v.KeysPage && !v.BucketPage)
 	if v.Charts {
 		dailyTitle, _ := l.T("daily")
 		monthlyTitle, _ := l.T("monthly")
@@ -281,6 +300,8 @@ func (r *Renderer) Admin(w io.Writer, p AdminPage) error {
 		Usage:   l.usage(p.Usage),
 		Buckets: bucketTable(p.Buckets),
 		Daily:   buildChart(l, "puqs3-admin-daily", title, p.Daily, dailyBars, unit, ub, p.Usage.LimitBytes, l.dayLabel),
+		Self:    selfView{Self: &Self{ActionURLs: p.ActionURLs, CSRF: p.CSRF, Keys: p.Keys, Now: p.Now}, l: l},
+		IsAdmin: true,
 	}
 	return r.execute(w, "admin", v)
 }
@@ -321,9 +342,9 @@ func webURL(s string, absoluteOnly bool) string {
 	return s
 }
 
-// endpointURL shows host:port as the URL a client configures, with the
+// EndpointURL shows host:port as the URL a client configures, with the
 // scheme the server speaks; a value that already has a scheme is kept.
-func endpointURL(ep string, secure bool) string {
+func EndpointURL(ep string, secure bool) string {
 	ep = strings.TrimSpace(ep)
 	if ep == "" || strings.Contains(ep, "://") {
 		return ep

@@ -162,6 +162,9 @@ a{color:#0d6efd;text-decoration:none}
 .nav-tabs a.active{background:#fff;border-color:#dee2e6 #dee2e6 #fff}
 .tab-content{background:#fff;border:1px solid #dee2e6;border-top:0;padding:1.25rem;margin-bottom:1rem}
 @media(max-width:575.98px){.card-body,.tab-content{padding:.75rem}}
+.alert{padding:.75rem 1rem;margin-bottom:1rem;border:1px solid transparent;border-radius:.25rem}
+.alert-success{color:#0f5132;background:#d1e7dd;border-color:#badbcc}
+.alert-error{color:#842029;background:#f8d7da;border-color:#f5c2c7}
 .footer{padding:1.5rem 0;color:#6c757d;font-size:.8rem;border-top:1px solid #dee2e6;background:#fff}
 .admin-header{background:#1a4d80;color:#fff}
 .admin-header .container{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;min-height:50px}

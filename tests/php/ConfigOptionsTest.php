@@ -21,6 +21,20 @@ class ConfigOptionsTest extends PuqTestCase
         $this->assertLessThanOrEqual(24, count($names));
     }
 
+    /**
+     * The self-service limits are configoption24 (21-23 are kept for the
+     * traffic settings of issue 14); a reserved position is never sent.
+     */
+    public function testSelfServiceIsField24()
+    {
+        $names = array_keys(ProductSettings::fields());
+        $this->assertSame('selfService', $names[23]);
+        $options = puqMinIOS3_ConfigOptions();
+        $this->assertSame('buckets=10 keys=10', $options['Self-service limits']['Default'], 'the default is the binary\'s');
+        $product = ProductSettings::fromConfigOptions(['configoption21' => 'x', 'configoption24' => 'buckets=2 keys=3']);
+        $this->assertSame(['selfService' => 'buckets=2 keys=3'], $product);
+    }
+
     public function testEveryFieldIsWellFormed()
     {
         $options = puqMinIOS3_ConfigOptions();

@@ -15,6 +15,7 @@ use WHMCS\Module\Server\PuqMinIOS3\MetricProvider;
 use WHMCS\Module\Server\PuqMinIOS3\ProductSettings;
 use WHMCS\Module\Server\PuqMinIOS3\Request;
 use WHMCS\Module\Server\PuqMinIOS3\Rpc;
+use WHMCS\Module\Server\PuqMinIOS3\SelfService;
 use WHMCS\Module\Server\PuqMinIOS3\Usage;
 use WHMCS\Module\Server\PuqMinIOS3\Whmcs;
 
@@ -215,6 +216,8 @@ function puqMinIOS3_AdminCustomButtonArray()
         'Set Standard Policy' => 'SetStandardPolicy',
         'Set Limited Policy' => 'SetLimitedPolicy',
         'Recalculate Disk Space' => 'RecalculateDiskSpace',
+        'Delete Bucket' => 'AdminDeleteBucket',
+        'Revoke Access Key' => 'AdminRevokeKey',
     ];
 }
 
@@ -228,6 +231,111 @@ function puqMinIOS3_ClientAreaCustomButtonArray()
     return [
         'Recalculate Disk Space' => 'ClientRecalculateDiskSpace',
     ];
+}
+
+/**
+ * The client area's self-service forms (issue 13): custom functions WHMCS
+ * lets the client's service page call (modop=custom&a=...) without showing
+ * them as buttons. Each is a POST form of the module's page.
+ *
+ * @return string[]
+ */
+function puqMinIOS3_ClientAreaAllowedFunctions()
+{
+    return array_values(SelfService::CLIENT);
+}
+
+/**
+ * Client form: makes a bucket "<username>-<name>" within the product's limits.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientCreateBucket(array $params)
+{
+    return SelfService::client('bucket.create', $params);
+}
+
+/**
+ * Client form: deletes one of the client's buckets (its name typed again
+ * when it holds objects).
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientDeleteBucket(array $params)
+{
+    return SelfService::client('bucket.delete', $params);
+}
+
+/**
+ * Client form: turns a bucket's versioning on or off (suspended).
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientBucketVersioning(array $params)
+{
+    return SelfService::client('bucket.versioning', $params);
+}
+
+/**
+ * Client form: sets a bucket's expiry rules.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientBucketLifecycle(array $params)
+{
+    return SelfService::client('bucket.lifecycle', $params);
+}
+
+/**
+ * Client form: public read of a bucket or a prefix, where the product
+ * allows it, or its end.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientBucketPublic(array $params)
+{
+    return SelfService::client('bucket.public', $params);
+}
+
+/**
+ * Client form: makes an access key; the page WHMCS shows next holds its
+ * secret, once.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientCreateKey(array $params)
+{
+    return SelfService::client('key.create', $params);
+}
+
+/**
+ * Client form: revokes one of the access keys the client area made.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientRevokeKey(array $params)
+{
+    return SelfService::client('key.revoke', $params);
+}
+
+/**
+ * Admin button, used from the MinIO S3 panel's Delete form of a bucket.
+ *
+ * @return string 'success' or an error message
+ */
+function puqMinIOS3_AdminDeleteBucket(array $params)
+{
+    return SelfService::admin('bucket.delete', $params);
+}
+
+/**
+ * Admin button, used from the MinIO S3 panel's Revoke form of a key.
+ *
+ * @return string 'success' or an error message
+ */
+function puqMinIOS3_AdminRevokeKey(array $params)
+{
+    return SelfService::admin('key.revoke', $params);
 }
 
 /**
@@ -303,7 +411,7 @@ function puqMinIOS3_ClientRecalculateDiskSpace(array $params)
 function puqMinIOS3_AdminServicesTabFields(array $params)
 {
     try {
-        $result = Rpc::call(Request::forService('render.admin', $params, Request::adminPage()), Request::secrets($params));
+        $result = Rpc::call(Request::forService('render.admin', $params, Request::adminPage($params)), Request::secrets($params));
         return ['MinIO S3' => (string) ($result['html'] ?? '')];
     } catch (\Throwable $e) {
         return ['MinIO S3' => '<div class="alert alert-danger">'
@@ -312,17 +420,24 @@ function puqMinIOS3_AdminServicesTabFields(array $params)
 }
 
 /**
- * The client's product details page: the overview, or the usage statistics
- * page when ?puqs3page=stats.
+ * The client's product details page: the overview, or the page
+ * ?puqs3page= names (stats, keys, bucket with ?puqs3bucket=). After a
+ * self-service form in the same request, the page the form asked for, and
+ * a key just made with its secret, shown this once.
  *
  * @return string HTML
  */
 function puqMinIOS3_ClientArea(array $params)
 {
     try {
-        $page = (($_GET['puqs3page'] ?? '') === 'stats') ? 'stats' : 'overview';
-        $result = Rpc::call(Request::forService('render.client', $params, Request::clientPage($params, $page)),
-            Request::secrets($params));
+        $page = SelfService::$returnTo !== '' ? SelfService::$returnTo : (string) ($_GET['puqs3page'] ?? '');
+        $page = in_array($page, SelfService::PAGES, true) ? $page : 'overview';
+        $bucket = (string) ($_GET['puqs3bucket'] ?? ($_POST['puqs3_bucket'] ?? ''));
+        if ($page === 'bucket' && $bucket === '') {
+            $page = 'overview';
+        }
+        $result = Rpc::call(Request::forService('render.client', $params,
+            Request::clientPage($params, $page, $bucket, SelfService::$made)), Request::secrets($params));
         return (string) ($result['html'] ?? '');
     } catch (\Throwable $e) {
         return '<div class="alert alert-warning">'

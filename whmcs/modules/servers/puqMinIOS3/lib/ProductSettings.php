@@ -20,6 +20,8 @@ class ProductSettings
     const TEXT = 'text';
     const NUMBER = 'number';
     const BOOL = 'bool';
+    /** A position kept for a field of another change, not sent to the binary. */
+    const RESERVED = 'reserved';
 
     /**
      * The fields, in configoption order: JSON name => [kind, WHMCS field].
@@ -172,6 +174,36 @@ class ProductSettings
                     . 'retention: kept data outlives terminate until its term), toolkeys (access keys made with S3 tools), '
                     . 'keepkeys (access keys survive a password change)',
             ]],
+            // 21-23: kept for the traffic settings (issue 14), so that the
+            // self-service limits below are configoption24 either way.
+            'reserved21' => [self::RESERVED, [
+                'FriendlyName' => 'Reserved (21)',
+                'Type' => 'text',
+                'Size' => '5',
+                'Default' => '',
+                'Description' => 'Not used yet; leave empty',
+            ]],
+            'reserved22' => [self::RESERVED, [
+                'FriendlyName' => 'Reserved (22)',
+                'Type' => 'text',
+                'Size' => '5',
+                'Default' => '',
+                'Description' => 'Not used yet; leave empty',
+            ]],
+            'reserved23' => [self::RESERVED, [
+                'FriendlyName' => 'Reserved (23)',
+                'Type' => 'text',
+                'Size' => '5',
+                'Default' => '',
+                'Description' => 'Not used yet; leave empty',
+            ]],
+            'selfService' => [self::TEXT, [
+                'FriendlyName' => 'Self-service limits',
+                'Type' => 'text',
+                'Size' => '30',
+                'Description' => 'buckets=N keys=N: how many buckets and access keys a client may have when making them '
+                    . 'in the client area (0: none). Public read, object lock and keys made with S3 tools: Tenant permissions',
+            ]],
         ];
     }
 
@@ -256,6 +288,8 @@ class ProductSettings
             }
             $value = $params[$key];
             switch ($field[0]) {
+                case self::RESERVED:
+                    break;
                 case self::BOOL:
                     $product[$name] = ($value === 'on' || $value === true || $value === '1' || $value === 1 || $value === 'yes');
                     break;

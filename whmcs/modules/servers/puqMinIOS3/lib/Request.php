@@ -125,32 +125,62 @@ class Request
 
     /**
      * The params of render.client: the page, the links WHMCS gives the
-     * client's service page (overview, statistics, the Recalculate button)
-     * and WHMCS's CSRF token, which makes Recalculate a POST form.
+     * client's service page (overview, statistics, access keys, a bucket's
+     * settings, the Recalculate button and the self-service forms' custom
+     * functions) and WHMCS's CSRF token, which makes every form a POST.
      *
      * @param array $params WHMCS module parameters
-     * @param string $page overview or stats
+     * @param string $page overview, stats, keys or bucket
+     * @param string $bucket the bucket of page bucket
+     * @param array|null $newKey the key made in this request, shown once
      * @return array
      */
-    public static function clientPage(array $params, $page)
+    public static function clientPage(array $params, $page, $bucket = '', $newKey = null)
     {
         $base = 'clientarea.php?action=productdetails&id=' . (int) ($params['serviceid'] ?? 0);
-        return [
+        $out = [
             'page' => $page,
             'overviewUrl' => $base,
             'statsUrl' => $base . '&puqs3page=stats',
+            'keysUrl' => $base . '&puqs3page=keys',
+            'bucketUrl' => $base . '&puqs3page=bucket&puqs3bucket=',
             'recalculateUrl' => $base . '&modop=custom&a=ClientRecalculateDiskSpace',
+            'actionUrls' => SelfService::actionUrls($base, SelfService::CLIENT, 'a'),
             'csrf' => function_exists('generate_token') ? (string) generate_token('plain') : '',
-        ] + self::adminPage();
+        ];
+        if ($page === 'bucket') {
+            $out['bucket'] = (string) $bucket;
+        }
+        if ($newKey) {
+            $out['newKey'] = $newKey;
+        }
+        return $out + self::overrides();
     }
 
     /**
-     * The params of render.admin: the admin's language overrides, when the
-     * module folder has an overrides/ folder (docs/install.md).
+     * The params of render.admin: the forms of the MinIO S3 panel (delete a
+     * bucket, revoke a key: the admin's custom functions) with WHMCS's CSRF
+     * token, and the admin's language overrides.
+     *
+     * @param array $params WHMCS module parameters
+     * @return array
+     */
+    public static function adminPage(array $params = [])
+    {
+        $base = 'clientsservices.php?userid=' . (int) ($params['userid'] ?? 0) . '&id=' . (int) ($params['serviceid'] ?? 0);
+        return [
+            'actionUrls' => SelfService::actionUrls($base, SelfService::ADMIN, 'ac'),
+            'csrf' => function_exists('generate_token') ? (string) generate_token('plain') : '',
+        ] + self::overrides();
+    }
+
+    /**
+     * The admin's language overrides, when the module folder has an
+     * overrides/ folder (docs/install.md).
      *
      * @return array
      */
-    public static function adminPage()
+    public static function overrides()
     {
         $dir = dirname(__DIR__) . '/overrides';
         return is_dir($dir) ? ['overridesDir' => $dir] : [];

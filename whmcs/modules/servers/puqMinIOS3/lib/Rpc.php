@@ -31,6 +31,11 @@ class Rpc
             Whmcs::log($action, $logged, Request::mask($e->getMessage(), $secrets), '', $secrets);
             throw $e;
         }
+        // A key just made: its secret is masked in every form it takes.
+        $made = $response['result']['secretKey'] ?? '';
+        if (is_string($made) && $made !== '') {
+            $secrets[] = $made;
+        }
         $masked = Request::mask(self::withoutPages($response), $secrets);
         Whmcs::log($action, $logged, json_encode($masked, JSON_UNESCAPED_SLASHES), $masked, $secrets);
 
@@ -47,7 +52,7 @@ class Rpc
         if ($retryable && stripos($message, 'retrying is safe') === false) {
             $message .= ' Retrying is safe.';
         }
-        throw new BridgeException($message, (string) ($error['code'] ?? 'unknown'), $retryable);
+        throw new BridgeException($message, (string) ($error['code'] ?? 'unknown'), $retryable, (string) ($error['text'] ?? ''));
     }
 
     /**
@@ -89,7 +94,7 @@ class Rpc
 
     /**
      * Secrets carried in the envelope itself (server key, CA, service
-     * password, the client's CSRF token).
+     * password, the client's CSRF token, the secret of a key just made).
      *
      * @return string[]
      */
@@ -97,7 +102,8 @@ class Rpc
     {
         $out = [];
         foreach ([$request['server']['secretKey'] ?? '', $request['server']['caPem'] ?? '',
-                     $request['service']['password'] ?? '', $request['params']['csrf'] ?? ''] as $s) {
+                     $request['service']['password'] ?? '', $request['params']['csrf'] ?? '',
+                     $request['params']['newKey']['secretKey'] ?? ''] as $s) {
             if (is_string($s) && $s !== '') {
                 $out[] = $s;
             }
