@@ -172,6 +172,27 @@ class ProductSettings
                     . 'retention: kept data outlives terminate until its term), toolkeys (access keys made with S3 tools), '
                     . 'keepkeys (access keys survive a password change)',
             ]],
+            'traffic' => [self::BOOL, [
+                'FriendlyName' => 'Measure traffic',
+                'Type' => 'yesno',
+                'Description' => 'Show the traffic puqminio traffic serve meters in the client area, report it for usage '
+                    . 'billing and warn about the allowance below (needs the receiver, see docs/install.md)',
+            ]],
+            'egressAllowanceGB' => [self::NUMBER, [
+                'FriendlyName' => 'Monthly egress allowance (GB, 0 = none)',
+                'Type' => 'text',
+                'Size' => '10',
+                'Description' => 'Downloads per calendar month (UTC) before the email below is sent',
+            ]],
+            'egressTemplate' => [self::TEXT, [
+                'FriendlyName' => 'Egress allowance email template',
+                'Type' => 'text',
+                'Size' => '40',
+                'Loader' => 'puqMinIOS3_ProductEmailTemplates',
+                'Default' => 'puqMinIOS3 Notification egress allowance',
+                'Description' => 'Sent once a month when downloads reach the allowance',
+                'SimpleMode' => true,
+            ]],
         ];
     }
 
@@ -233,6 +254,24 @@ class ProductSettings
             self::$defaults = $answer;
         }
         return self::$defaults;
+    }
+
+    /**
+     * The key under which a service row's product is sent once per request
+     * (params.products of usage.update and usage.metrics), adding the
+     * product to $products the first time it is seen.
+     *
+     * @param array $row a tblhosting row joined with its tblproducts row
+     * @param array $products key => ['key' => ..., 'product' => ...], grown here
+     * @return string
+     */
+    public static function keyFor(array $row, array &$products)
+    {
+        $key = (string) (int) $row['packageid'];
+        if (!isset($products[$key])) {
+            $products[$key] = ['key' => $key, 'product' => (object) self::fromConfigOptions($row)];
+        }
+        return $key;
     }
 
     /**
