@@ -64,13 +64,14 @@ type TrafficReport struct {
 	Requests     int64   `json:"requests"`
 	EgressMB     int64   `json:"egressMB"`
 	AllowanceMB  int64   `json:"allowanceMB"` // 0: no allowance
-	Percent      float64 `json:"percent"`     // egress in percent of the allowance
+	Percent      float64 `json:"percent"`     // egress in percent of the allowance, two decimals
 }
 
 // newTrafficReport is the report of an egress evaluation.
 func newTrafficReport(e domain.EgressEvaluation) *TrafficReport {
 	return &TrafficReport{Period: domain.Period(e.Month), IngressBytes: e.Traffic.Ingress, EgressBytes: e.Traffic.Egress,
-		Requests: e.Traffic.Requests, EgressMB: domain.ToMB(e.Traffic.Egress), AllowanceMB: domain.ToMB(e.AllowanceBytes), Percent: e.Percent}
+		Requests: e.Traffic.Requests, EgressMB: domain.ToMB(e.Traffic.Egress), AllowanceMB: domain.ToMB(e.AllowanceBytes),
+		Percent: math.Round(e.Percent*100) / 100}
 }
 
 // monthEgress judges a service's traffic in the month holding now against
