@@ -1,4 +1,4 @@
--- Schema 6: the egress allowance warning (product setting egressAllowanceGB).
+-- Schema 7: the egress allowance warning (product setting egressAllowanceGB).
 --
 -- accounts.egress_notified: the month (Unix time of 00:00 UTC on its first)
 --   whose egress warning the shim confirmed sent (usage.notified); 0 when
