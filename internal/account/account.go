@@ -121,6 +121,8 @@ type Store interface {
 	ChangeAccount(ctx context.Context, serverID, serviceID int64, ch domain.AccountChange) error
 	DeleteAccount(ctx context.Context, serverID, serviceID int64) error
 	MarkNotified(ctx context.Context, serverID, serviceID int64, kind string) error
+	// MarkEgressNotified records the egress warning of month as sent.
+	MarkEgressNotified(ctx context.Context, serverID, serviceID int64, month time.Time) error
 	RecordCollection(ctx context.Context, serverID int64, samples []domain.Sample, states map[int64]domain.AccountState, retentionDays map[int64]int) error
 	Latest(ctx context.Context, serviceID int64) (domain.Sample, bool, error)
 	Daily(ctx context.Context, serviceID int64, from, to time.Time) ([]domain.DayUsage, error)
@@ -153,6 +155,14 @@ type Store interface {
 	SetBuckets(ctx context.Context, serverID, serviceID int64, buckets []domain.Bucket) error
 	// BucketUsage returns the account's buckets as last measured.
 	BucketUsage(ctx context.Context, serverID, serviceID int64) ([]domain.Bucket, error)
+	// TrafficTotal sums the service's metered traffic in the hours that
+	// start in [from, to); TrafficDaily and TrafficMonthly give it per UTC
+	// day and month (periods without traffic are absent), TrafficByBucket
+	// per bucket in the month holding month.
+	TrafficTotal(ctx context.Context, serviceID int64, from, to time.Time) (domain.Traffic, error)
+	TrafficDaily(ctx context.Context, serviceID int64, from, to time.Time) ([]domain.TrafficDay, error)
+	TrafficMonthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]domain.TrafficMonth, error)
+	TrafficByBucket(ctx context.Context, serviceID int64, month time.Time) ([]domain.BucketTraffic, error)
 	// Throttle records an action of a service unless it did it less than
 	// every ago; then it answers false and when it is allowed again.
 	Throttle(ctx context.Context, serviceID int64, action string, every time.Duration) (bool, time.Time, error)

@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"time"
 
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/rgw"
@@ -26,6 +27,23 @@ type Overview struct {
 	// it: what the client area lets the tenant change.
 	Suspended bool
 	Policy    domain.PolicyState
+	// Traffic is the account's metered traffic; nil when the product does
+	// not measure it.
+	Traffic *TrafficOverview
+}
+
+// TrafficOverview is what the pages show of an account's traffic.
+type TrafficOverview struct {
+	// Month is the UTC month so far, judged against the product's egress
+	// allowance.
+	Month domain.EgressEvaluation
+	// Daily holds a row for each day from the first with traffic in the
+	// last 30 days to today, days without traffic as zeros; Monthly the
+	// same for the last 12 months. Both are empty when there was none.
+	Daily   []domain.TrafficDay
+	Monthly []domain.TrafficMonth
+	// Buckets is this month's traffic per bucket.
+	Buckets []domain.BucketTraffic
 }
 
 // historyDays and historyMonths are the spans the charts draw.
@@ -69,6 +87,11 @@ func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.
 	if o.Monthly, err = st.Monthly(ctx, svc.ID, historyMonths, now); err != nil {
 		return o, err
 	}
+	if p.Traffic {
+		if o.Traffic, err = m.trafficOverview(ctx, st, svc, &p, rec.State, now); err != nil {
+			return o, err
+		}
+	}
 	if svc.Username != "" {
 		// The buckets as the last measurement found them (usage runs and
 		// Recalculate store them): a page view asks the server nothing, so
@@ -76,6 +99,46 @@ func (m *Manager) overview(ctx context.Context, svc domain.ServiceRef, p domain.
 		o.Buckets, o.BucketsErr = st.BucketUsage(ctx, m.ServerID, svc.ID)
 	}
 	return o, nil
+}
+
+// trafficOverview reads the account's traffic for the pages: four queries
+// on the store's per-service keys, nothing from the server.
+func (m *Manager) trafficOverview(ctx context.Context, st Store, svc domain.ServiceRef, p *domain.Product, prev domain.AccountState, now time.Time) (*TrafficOverview, error) {
+	month, err := monthEgress(ctx, st, p, svc.ID, svc.Username, now, prev)
+	if err != nil {
+		return nil, err
+	}
+	t := &TrafficOverview{Month: month}
+	days, err := st.TrafficDaily(ctx, svc.ID, now.AddDate(0, 0, 1-historyDays), now)
+	if err != nil {
+		return nil, err
+	}
+	if len(days) > 0 {
+		byDay := make(map[int64]domain.Traffic, len(days))
+		for _, d := range days {
+			byDay[d.Day.Unix()] = d.Traffic
+		}
+		for d, last := days[0].Day, domain.MonthStart(now).AddDate(0, 0, now.Day()-1); !d.After(last); d = d.AddDate(0, 0, 1) {
+			t.Daily = append(t.Daily, domain.TrafficDay{Day: d, Traffic: byDay[d.Unix()]})
+		}
+	}
+	months, err := st.TrafficMonthly(ctx, svc.ID, historyMonths, now)
+	if err != nil {
+		return nil, err
+	}
+	if len(months) > 0 {
+		byMonth := make(map[int64]domain.Traffic, len(months))
+		for _, mo := range months {
+			byMonth[mo.Month.Unix()] = mo.Traffic
+		}
+		for mo := months[0].Month; !mo.After(month.Month); mo = mo.AddDate(0, 1, 0) {
+			t.Monthly = append(t.Monthly, domain.TrafficMonth{Month: mo, Traffic: byMonth[mo.Unix()]})
+		}
+	}
+	if t.Buckets, err = st.TrafficByBucket(ctx, svc.ID, now); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // AdminView is what the admin tab shows: the server's state, the user's

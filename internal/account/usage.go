@@ -48,7 +48,45 @@ type UsageReport struct {
 	PolicyState domain.PolicyState `json:"policyState"`
 	Forced      domain.PolicyState `json:"forced,omitempty"`
 	Notices     []domain.Notice    `json:"notices"`
-	Error       *ReportError       `json:"error,omitempty"`
+	// Traffic is the month's traffic so far, for a product that measures
+	// it.
+	Traffic *TrafficReport `json:"traffic,omitempty"`
+	Error   *ReportError   `json:"error,omitempty"`
+}
+
+// TrafficReport is a service's metered traffic in the UTC month so far,
+// with the figures WHMCS's bandwidth columns take (bwusage and bwlimit, in
+// MB: egress, the billed direction, and the product's egress allowance).
+type TrafficReport struct {
+	Period       string  `json:"period"` // the month, "2026-11"
+	IngressBytes int64   `json:"ingressBytes"`
+	EgressBytes  int64   `json:"egressBytes"`
+	Requests     int64   `json:"requests"`
+	EgressMB     int64   `json:"egressMB"`
+	AllowanceMB  int64   `json:"allowanceMB"` // 0: no allowance
+	Percent      float64 `json:"percent"`     // egress in percent of the allowance, two decimals
+}
+
+// newTrafficReport is the report of an egress evaluation.
+func newTrafficReport(e domain.EgressEvaluation) *TrafficReport {
+	return &TrafficReport{Period: domain.Period(e.Month), IngressBytes: e.Traffic.Ingress, EgressBytes: e.Traffic.Egress,
+		Requests: e.Traffic.Requests, EgressMB: domain.ToMB(e.Traffic.Egress), AllowanceMB: domain.ToMB(e.AllowanceBytes),
+		Percent: math.Round(e.Percent*100) / 100}
+}
+
+// monthEgress judges a service's traffic in the month holding now against
+// its product's egress allowance (domain.EvaluateEgress). A product that
+// does not measure traffic reads nothing and re-arms the warning.
+func monthEgress(ctx context.Context, st Store, p *domain.Product, serviceID int64, user string, now time.Time, prev domain.AccountState) (domain.EgressEvaluation, error) {
+	var t domain.Traffic
+	if p.Traffic {
+		month := domain.MonthStart(now)
+		var err error
+		if t, err = st.TrafficTotal(ctx, serviceID, month, month.AddDate(0, 1, 0)); err != nil {
+			return domain.EgressEvaluation{}, err
+		}
+	}
+	return domain.EvaluateEgress(p, user, t, now, prev), nil
 }
 
 // ReportError is a per-service failure inside an otherwise successful update.
@@ -291,9 +329,19 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 			continue
 		}
 		ev, t := evs[i], totals[i]
+		eg, err := monthEgress(ctx, st, s.Product, s.ID, s.Username, now, ev.Next)
+		if err != nil {
+			return res, err
+		}
 		r.UsedBytes, r.UsedMB, r.LimitMB, r.Percent = t.bytes, domain.ToMB(t.bytes), domain.ToMB(ev.LimitBytes), ev.Percent
 		r.Objects, r.Buckets = t.objects, t.buckets
 		r.State, r.PolicyState, r.Forced, r.Notices = ev.State, ev.Next.Policy, ev.Next.Forced, nonNilNotices(ev.Notices)
+		if eg.Notice != nil {
+			r.Notices = append(r.Notices, *eg.Notice)
+		}
+		if s.Product.Traffic {
+			r.Traffic = newTrafficReport(eg)
+		}
 		source := domain.UsageScanner
 		if opts.Exact || s.Product.UsageMode == domain.UsageExact {
 			source = domain.UsageExact
@@ -303,7 +351,7 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 			list = []domain.Bucket{} // measured, and holds none
 		}
 		samples = append(samples, domain.Sample{ServiceID: s.ID, At: now, Bytes: t.bytes, Objects: t.objects, Versions: t.versions, Source: source, Buckets: list})
-		states[s.ID] = ev.Next
+		states[s.ID] = eg.Next
 		retention[s.ID] = s.Product.HistoryDays
 	}
 	if err := st.RecordCollection(ctx, m.ServerID, samples, states, retention); err != nil {
@@ -486,58 +534,106 @@ func (m *Manager) ClientRecalculate(ctx context.Context, svc domain.ServiceRef, 
 type Notified struct {
 	ServiceID int64  `json:"serviceId"`
 	Kind      string `json:"kind"`
+	// Period is the notice's own period, given back as the notice had it:
+	// the month of an egress notice ("2026-11"); empty for the others.
+	Period string `json:"period"`
 }
 
 // MarkNotified records sent notices, so each is not due again until usage
 // re-arms it. It returns how many it recorded.
 func (m *Manager) MarkNotified(ctx context.Context, notices []Notified) (int, error) {
+	months := make([]time.Time, len(notices))
 	for i, n := range notices {
-		if n.ServiceID <= 0 || (n.Kind != domain.NoticeWarn && n.Kind != domain.NoticeLimit) {
-			return 0, domain.Errorf(domain.EINVALID, "params.notices[%d] needs a serviceId and kind warn or limit", i)
+		if n.ServiceID <= 0 {
+			return 0, domain.Errorf(domain.EINVALID, "params.notices[%d].serviceId must be a positive whole number", i)
+		}
+		switch n.Kind {
+		case domain.NoticeWarn, domain.NoticeLimit:
+			if n.Period != "" {
+				return 0, domain.Errorf(domain.EINVALID, "params.notices[%d].period is for egress notices only", i)
+			}
+		case domain.NoticeEgress:
+			month, err := domain.ParsePeriod(n.Period)
+			if err != nil {
+				return 0, domain.Field(fmt.Sprintf("params.notices[%d].period", i), err)
+			}
+			months[i] = month
+		default:
+			return 0, domain.Errorf(domain.EINVALID, "params.notices[%d].kind must be warn, limit or egress, not %q", i, domain.Printable(n.Kind))
 		}
 	}
 	st, err := m.store()
 	if err != nil {
 		return 0, err
 	}
-	for _, n := range notices {
-		if err := st.MarkNotified(ctx, m.ServerID, n.ServiceID, n.Kind); err != nil {
+	for i, n := range notices {
+		if n.Kind == domain.NoticeEgress {
+			err = st.MarkEgressNotified(ctx, m.ServerID, n.ServiceID, months[i])
+		} else {
+			err = st.MarkNotified(ctx, m.ServerID, n.ServiceID, n.Kind)
+		}
+		if err != nil {
 			return 0, err
 		}
 	}
 	return len(notices), nil
 }
 
-// MetricService names a tenant for usage billing.
+// MetricService names a tenant for usage billing, with its product.
 type MetricService struct {
 	ID       int64  `json:"id"`
 	Username string `json:"username"`
+	// Product says whether traffic is measured; services of one product
+	// may share one value. Nil is a product with every setting at its
+	// default (traffic not measured).
+	Product *domain.Product `json:"product"`
 }
 
 // TenantMetrics is one tenant's usage-billing figures, in GB (2^30 bytes).
+// The traffic figures are those of the UTC month so far (WHMCS stores
+// period metrics as period-to-date values), given only when the product
+// measures traffic.
 type TenantMetrics struct {
-	ServiceID  int64   `json:"serviceId"`
-	Username   string  `json:"username"`
-	DiskGB     float64 `json:"diskGB"`
-	MonthAvgGB float64 `json:"monthAvgGB"`
+	ServiceID  int64        `json:"serviceId"`
+	Username   string       `json:"username"`
+	DiskGB     float64      `json:"diskGB"`
+	MonthAvgGB float64      `json:"monthAvgGB"`
+	EgressGB   *float64     `json:"egressGB,omitempty"`
+	IngressGB  *float64     `json:"ingressGB,omitempty"`
+	Error      *ReportError `json:"error,omitempty"`
 }
 
 // Metrics reads each service's latest disk figure and its month-to-date
-// time-weighted average from the history.
+// time-weighted average from the history and, when its product measures
+// traffic, its egress and ingress in the month so far. A service whose
+// product fails its checks gets an error entry and no figures; the rest
+// are answered.
 func (m *Manager) Metrics(ctx context.Context, services []MetricService) ([]TenantMetrics, error) {
 	for i, s := range services {
 		if s.ID <= 0 {
 			return nil, domain.Errorf(domain.EINVALID, "params.services[%d].id must be a positive whole number", i)
 		}
 	}
+	prods := products{err: map[*domain.Product]error{}}
+	defaults := &domain.Product{} // one value, so it is checked once
 	st, err := m.store()
 	if err != nil {
 		return nil, err
 	}
 	out := make([]TenantMetrics, 0, len(services))
-	now := m.now()
+	now := m.now().UTC()
+	month := domain.MonthStart(now)
 	for _, s := range services {
 		t := TenantMetrics{ServiceID: s.ID, Username: s.Username}
+		p := s.Product
+		if p == nil {
+			p = defaults
+		}
+		if err := prods.normalize(p); err != nil {
+			t.Error = reportError(err)
+			out = append(out, t)
+			continue
+		}
 		if last, ok, err := st.Latest(ctx, s.ID); err != nil {
 			return nil, err
 		} else if ok {
@@ -548,6 +644,14 @@ func (m *Manager) Metrics(ctx context.Context, services []MetricService) ([]Tena
 			return nil, err
 		}
 		t.MonthAvgGB = gb(avg)
+		if p.Traffic {
+			tr, err := st.TrafficTotal(ctx, s.ID, month, month.AddDate(0, 1, 0))
+			if err != nil {
+				return nil, err
+			}
+			egress, ingress := gb(float64(tr.Egress)), gb(float64(tr.Ingress))
+			t.EgressGB, t.IngressGB = &egress, &ingress
+		}
 		out = append(out, t)
 	}
 	return out, nil

@@ -160,8 +160,29 @@ func usageUpdate(req *Request, _ Env) (job, error) {
 	if p.Mode != "" && p.Mode != domain.UsageScanner && p.Mode != domain.UsageExact {
 		return nil, domain.Errorf(domain.EINVALID, "params.mode must be scanner or exact")
 	}
-	byKey := make(map[string]*domain.Product, len(p.Products))
-	for i, kp := range p.Products {
+	byKey, err := productsByKey(p.Products)
+	if err != nil {
+		return nil, err
+	}
+	services := make([]account.UsageService, len(p.Services))
+	for i, w := range p.Services {
+		prod, err := productOf(i, w.Product, w.ProductKey, byKey)
+		if err != nil {
+			return nil, err
+		}
+		services[i] = account.UsageService{ID: w.ID, ClientID: w.ClientID, Username: w.Username, Status: w.Status, Product: prod}
+	}
+	opts := account.UsageOptions{Exact: p.Mode == domain.UsageExact, OnlyIfDue: p.OnlyIfDue}
+	return func(ctx context.Context, m *account.Manager) (any, error) {
+		return m.UpdateUsage(ctx, services, opts)
+	}, nil
+}
+
+// productsByKey indexes params.products by key, refusing an entry without
+// a key or a product and a key given twice.
+func productsByKey(products []keyedProduct) (map[string]*domain.Product, error) {
+	byKey := make(map[string]*domain.Product, len(products))
+	for i, kp := range products {
 		switch {
 		case kp.Key == "":
 			return nil, domain.Errorf(domain.EMISSING, "params.products[%d].key is required", i)
@@ -172,25 +193,25 @@ func usageUpdate(req *Request, _ Env) (job, error) {
 		}
 		byKey[kp.Key] = kp.Product
 	}
-	services := make([]account.UsageService, len(p.Services))
-	for i, w := range p.Services {
-		prod := w.Product
-		switch {
-		case w.Product != nil && w.ProductKey != "":
-			return nil, domain.Errorf(domain.EINVALID, "params.services[%d] gives both product and productKey; send one", i)
-		case w.ProductKey != "":
-			if prod = byKey[w.ProductKey]; prod == nil {
-				return nil, domain.Errorf(domain.EINVALID, "params.services[%d].productKey %q names no entry of params.products", i, domain.Printable(w.ProductKey))
-			}
-		case prod == nil:
-			prod = &domain.Product{} // every setting at its default, as before products were keyed
+	return byKey, nil
+}
+
+// productOf is the product of params.services[i]: its own, the entry of
+// params.products its key names, or, with neither, every setting at its
+// default (as before products were keyed).
+func productOf(i int, own *domain.Product, key string, byKey map[string]*domain.Product) (*domain.Product, error) {
+	switch {
+	case own != nil && key != "":
+		return nil, domain.Errorf(domain.EINVALID, "params.services[%d] gives both product and productKey; send one", i)
+	case key != "":
+		if p := byKey[key]; p != nil {
+			return p, nil
 		}
-		services[i] = account.UsageService{ID: w.ID, ClientID: w.ClientID, Username: w.Username, Status: w.Status, Product: prod}
+		return nil, domain.Errorf(domain.EINVALID, "params.services[%d].productKey %q names no entry of params.products", i, domain.Printable(key))
+	case own == nil:
+		return &domain.Product{}, nil
 	}
-	opts := account.UsageOptions{Exact: p.Mode == domain.UsageExact, OnlyIfDue: p.OnlyIfDue}
-	return func(ctx context.Context, m *account.Manager) (any, error) {
-		return m.UpdateUsage(ctx, services, opts)
-	}, nil
+	return own, nil
 }
 
 func usageRecalculate(req *Request, _ Env) (job, error) {
@@ -227,15 +248,38 @@ func usageNotified(req *Request, _ Env) (job, error) {
 	}, nil
 }
 
+// metricServiceWire is a service of usage.metrics as the request gives
+// it: its product (whether traffic is measured) inline or by key, as in
+// usage.update.
+type metricServiceWire struct {
+	ID         int64           `json:"id"`
+	Username   string          `json:"username"`
+	Product    *domain.Product `json:"product"`
+	ProductKey string          `json:"productKey"`
+}
+
 func usageMetrics(req *Request, _ Env) (job, error) {
 	var p struct {
-		Services []account.MetricService `json:"services"`
+		Services []metricServiceWire `json:"services"`
+		Products []keyedProduct      `json:"products"`
 	}
 	if err := decodeParams(req.Params, &p); err != nil {
 		return nil, err
 	}
+	byKey, err := productsByKey(p.Products)
+	if err != nil {
+		return nil, err
+	}
+	services := make([]account.MetricService, len(p.Services))
+	for i, w := range p.Services {
+		prod, err := productOf(i, w.Product, w.ProductKey, byKey)
+		if err != nil {
+			return nil, err
+		}
+		services[i] = account.MetricService{ID: w.ID, Username: w.Username, Product: prod}
+	}
 	return func(ctx context.Context, m *account.Manager) (any, error) {
-		tenants, err := m.Metrics(ctx, p.Services)
+		tenants, err := m.Metrics(ctx, services)
 		return map[string]any{"tenants": tenants}, err
 	}, nil
 }

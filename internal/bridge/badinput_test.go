@@ -129,6 +129,7 @@ var productFields = []fieldSpec{
 	{"instructionUrl", 's'}, {"defaultBucket", 'b'}, {"bucketSuffix", 's'}, {"passwordDisplay", 's'},
 	{"usernameRule", 's'}, {"passwordRule", 's'}, {"publicEndpoint", 's'}, {"usageMode", 's'},
 	{"checkIntervalMinutes", 'n'}, {"permissions", 's'}, {"selfService", 's'},
+	{"traffic", 'b'}, {"egressAllowanceGB", 'f'}, {"egressTemplate", 's'},
 }
 
 // paramFields are the params of each action that takes them.
@@ -138,8 +139,11 @@ var paramFields = map[string][]fieldSpec{
 		{"params.services.0.id", 'n'}, {"params.services.0.clientId", 'n'}, {"params.services.0.username", 's'},
 		{"params.services.0.status", 's'}, {"params.services.0.product", 'o'}, {"params.services.0.product.diskSpace", 'f'},
 		{"params.services.0.product.unit", 's'}},
-	"usage.notified": {{"params.notices", 'l'}, {"params.notices.0", 'o'}, {"params.notices.0.serviceId", 'n'}, {"params.notices.0.kind", 's'}},
-	"usage.metrics":  {{"params.services", 'l'}, {"params.services.0", 'o'}, {"params.services.0.id", 'n'}, {"params.services.0.username", 's'}},
+	"usage.notified": {{"params.notices", 'l'}, {"params.notices.0", 'o'}, {"params.notices.0.serviceId", 'n'}, {"params.notices.0.kind", 's'},
+		{"params.notices.0.period", 's'}},
+	"usage.metrics": {{"params.services", 'l'}, {"params.services.0", 'o'}, {"params.services.0.id", 'n'}, {"params.services.0.username", 's'},
+		{"params.services.0.productKey", 's'}, {"params.products", 'l'}, {"params.products.0", 'o'}, {"params.products.0.key", 's'},
+		{"params.products.0.product", 'o'}, {"params.products.0.product.traffic", 'b'}, {"params.products.0.product.egressAllowanceGB", 'f'}},
 	"render.client": {{"params.page", 's'}, {"params.recalculateUrl", 's'}, {"params.csrf", 's'},
 		{"params.statsUrl", 's'}, {"params.overviewUrl", 's'}, {"params.overridesDir", 's'},
 		{"params.keysUrl", 's'}, {"params.bucketUrl", 's'}, {"params.actionUrls", 'o'},
@@ -173,7 +177,7 @@ func (w *world) baseRequest(action string) jobj {
 		switch f.kind {
 		case 's':
 			product = append(product, jkv{f.path, `""`})
-		case 'n':
+		case 'n', 'f':
 			product = append(product, jkv{f.path, `0`})
 		case 'b':
 			product = append(product, jkv{f.path, `false`})
@@ -198,9 +202,10 @@ func (w *world) baseRequest(action string) jobj {
 		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"clientId", `1`}, {"username", quote(w.fixture.Username)},
 			{"status", `"Active"`}, {"product", jobj{{"unit", `"GB"`}, {"diskSpace", `10`}}}}}}, {"mode", `"scanner"`}}})
 	case "usage.notified":
-		o = append(o, jkv{"params", jobj{{"notices", jlist{jobj{{"serviceId", `1`}, {"kind", `"warn"`}}}}}})
+		o = append(o, jkv{"params", jobj{{"notices", jlist{jobj{{"serviceId", `1`}, {"kind", `"egress"`}, {"period", `"2026-11"`}}}}}})
 	case "usage.metrics":
-		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"username", quote(w.fixture.Username)}}}}}})
+		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"username", quote(w.fixture.Username)}, {"productKey", `"7"`}}}},
+			{"products", jlist{jobj{{"key", `"7"`}, {"product", jobj{{"traffic", `true`}, {"egressAllowanceGB", `10`}}}}}}}})
 	case "render.client", "render.admin":
 		o = append(o, jkv{"params", jobj{{"page", `"overview"`}, {"recalculateUrl", `""`}, {"csrf", `""`},
 			{"statsUrl", `""`}, {"overviewUrl", `""`}, {"overridesDir", `""`}, {"keysUrl", `""`}, {"bucketUrl", `""`},
@@ -497,6 +502,19 @@ func badValueCases() []badCase {
 		badCase{"notice kind", []string{"usage.notified"}, "params.notices.0.kind", `"spam"`, domain.EINVALID, "params.notices"},
 		badCase{"notice service 0", []string{"usage.notified"}, "params.notices.0.serviceId", `0`, domain.EINVALID, "params.notices"},
 		badCase{"metrics id 0", []string{"usage.metrics"}, "params.services.0.id", `0`, domain.EINVALID, "params.services"},
+		badCase{"metrics productKey unknown", []string{"usage.metrics"}, "params.services.0.productKey", `"8"`, domain.EINVALID, "params.services.productKey"},
+		badCase{"metrics products key empty", []string{"usage.metrics"}, "params.products.0.key", `""`, domain.EMISSING, "params.products.key"},
+		badCase{"metrics products 60k", []string{"usage.metrics"}, "params.products", "[" + strings.TrimSuffix(strings.Repeat(`{"key":"k","product":{}},`, MaxListLen+1), ",") + "]", domain.ETOOLARGE, "params.products"},
+		badCase{"notice egress without period", []string{"usage.notified"}, "params.notices.0.period", `""`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period 13", []string{"usage.notified"}, "params.notices.0.period", `"2026-13"`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period words", []string{"usage.notified"}, "params.notices.0.period", `"November 2026"`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period RTL", []string{"usage.notified"}, "params.notices.0.period", `"‮2026-11"`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period invalid UTF-8", []string{"usage.notified"}, "params.notices.0.period", "\"2026-\xff\"", domain.EINVALID, "params.notices.period"},
+		badCase{"egressAllowanceGB negative", productNeeders, "product.egressAllowanceGB", `-1`, domain.EINVALID, "product.egressAllowanceGB"},
+		badCase{"egressAllowanceGB 1e308", productNeeders, "product.egressAllowanceGB", `1e308`, domain.EINVALID, "product.egressAllowanceGB"},
+		tooLong("product.egressTemplate", productNeeders),
+		tooLong("params.notices.0.period", []string{"usage.notified"}),
+		tooLong("params.services.0.productKey", []string{"usage.metrics"}),
 		badCase{"page", []string{"render.client", "render.admin"}, "params.page", `"../../etc/passwd"`, domain.EINVALID, "params.page"},
 		badCase{"overridesDir NUL", []string{"render.client", "render.admin"}, "params.overridesDir", `"/tmp/a\u0000b"`, domain.EINVALID, "overrides"},
 		badCase{"overridesDir invalid UTF-8", []string{"render.client", "render.admin"}, "params.overridesDir", "\"/tmp/\xff\"", domain.EINVALID, "params.overridesDir"},

@@ -220,6 +220,28 @@ func pageDaily(o account.Overview) []view.Point {
 	return out
 }
 
+// pageTraffic is the traffic of both pages; nil when the product does not
+// measure it.
+func pageTraffic(o account.Overview) *view.Traffic {
+	t := o.Traffic
+	if t == nil {
+		return nil
+	}
+	m := t.Month
+	v := &view.Traffic{Month: m.Month, EgressBytes: m.Traffic.Egress, IngressBytes: m.Traffic.Ingress, Requests: m.Traffic.Requests,
+		AllowanceBytes: m.AllowanceBytes}
+	for _, d := range t.Daily {
+		v.Daily = append(v.Daily, view.TrafficPoint{At: d.Day, Egress: d.Egress, Ingress: d.Ingress})
+	}
+	for _, mo := range t.Monthly {
+		v.Monthly = append(v.Monthly, view.TrafficPoint{At: mo.Month, Egress: mo.Egress, Ingress: mo.Ingress})
+	}
+	for _, b := range t.Buckets {
+		v.Buckets = append(v.Buckets, view.TrafficBucket{Name: b.Bucket, Egress: b.Egress, Ingress: b.Ingress, Requests: b.Requests})
+	}
+	return v
+}
+
 func pageBuckets(bs []domain.Bucket) []view.Bucket {
 	out := make([]view.Bucket, 0, len(bs))
 	for _, b := range bs {
@@ -280,7 +302,7 @@ func clientPage(req *Request, p renderParams, o account.Overview, now time.Time)
 		Endpoint: endpoint, Secure: req.Server.Secure, AccessKey: svc.Username,
 		PasswordDisplay: prod.PasswordDisplay, RecalculateURL: p.RecalculateURL, RecalculateCSRF: p.CSRF,
 		StatsURL: p.StatsURL, OverviewURL: p.OverviewURL,
-		Usage: pageUsage(prod, o), Daily: pageDaily(o), Buckets: pageBuckets(o.Buckets),
+		Usage: pageUsage(prod, o), Daily: pageDaily(o), Buckets: pageBuckets(o.Buckets), Traffic: pageTraffic(o),
 	}
 	if prod.PasswordDisplay != domain.PasswordHide {
 		page.Secret = svc.Password
@@ -303,7 +325,7 @@ func adminPage(req *Request, p renderParams, v account.AdminView, now time.Time)
 	svc, prod := req.Service, &v.Product
 	page := view.AdminPage{Lang: "english", Username: svc.Username, Groups: []string{},
 		Usage: pageUsage(prod, v.Overview), Daily: pageDaily(v.Overview), Buckets: pageBuckets(v.Buckets),
-		CSRF: p.CSRF, Now: now}
+		Traffic: pageTraffic(v.Overview), CSRF: p.CSRF, Now: now}
 	if req.Server.Backend != BackendRGW {
 		page.ActionURLs = p.ActionURLs.byAction()
 	}
@@ -335,6 +357,9 @@ func adminPage(req *Request, p renderParams, v account.AdminView, now time.Time)
 		page.Errors = append(page.Errors, domain.ErrorMessage(v.BucketsErr))
 	}
 	page.Errors = append(page.Errors, v.Product.DisplayNotes()...)
+	if !prod.Traffic && prod.EgressAllowanceGB > 0 {
+		page.Errors = append(page.Errors, "The product sets a monthly egress allowance but does not measure traffic (Measure traffic is off), so no traffic is shown, reported for billing or warned about.")
+	}
 	if v.GroupFound && v.Group.Problem != "" {
 		page.Errors = append(page.Errors, v.Group.Problem+" (checked "+v.Group.CheckedAt.UTC().Format("2006-01-02 15:04")+" UTC)")
 	}

@@ -82,10 +82,11 @@ func TestRPCOverTLS(t *testing.T) {
 }
 
 // A page view costs the same with one tenant on the server or 10,000:
-// the client page asks MinIO nothing (its figures and buckets come from the
-// store, written by the last measurement), and the admin tab asks only
-// about the server's drives and this one user (MinIO's info call loads
-// every bucket's usage: its version comes from the cron's last look).
+// the client page asks MinIO nothing (its figures, buckets and traffic come
+// from the store, written by the last measurement and the traffic
+// receiver), and the admin tab asks only about the server's drives and
+// this one user (MinIO's info call loads every bucket's usage: its version
+// comes from the cron's last look).
 func TestPagesAskTheServerOnlyAboutTheirTenant(t *testing.T) {
 	w := getWorld(t)
 	ctx, cancel := w.ctx()
@@ -97,14 +98,15 @@ func TestPagesAskTheServerOnlyAboutTheirTenant(t *testing.T) {
 	server := map[string]any{"id": 1, "endpoint": w.endpoint, "accessKey": w.srv.AccessKey, "secretKey": w.srv.SecretKey}
 	store := map[string]any{"path": w.store}
 	service := map[string]any{"id": w.fixture.ID, "clientId": 1, "username": w.fixture.Username, "lang": "english"}
-	product := map[string]any{"unit": "GB", "diskSpace": 1}
+	product := map[string]any{"unit": "GB", "diskSpace": 1, "traffic": true, "egressAllowanceGB": 5}
 	bucket := domain.DefaultBucketName(w.fixture.Username, domain.DefaultBucketSuffix)
 	w.rec.take()
 	for _, page := range []string{"overview", "stats"} {
 		r, _ := call(t, map[string]any{"v": 1, "action": "render.client", "server": server, "store": store, "service": service, "product": product, "params": map[string]any{"page": page}})
 		var out struct{ HTML string }
 		_ = json.Unmarshal(r.Result, &out)
-		if !r.OK || (page == "overview" && !strings.Contains(out.HTML, bucket)) {
+		if !r.OK || (page == "overview" && !strings.Contains(out.HTML, bucket)) ||
+			(page == "stats" && (!strings.Contains(out.HTML, "Monthly download allowance") || strings.Count(out.HTML, "No traffic measured yet.") != 2)) {
 			t.Fatalf("render.client %s: %+v %.300s", page, r.Error, out.HTML)
 		}
 		if calls := w.rec.take(); len(calls) != 0 {

@@ -57,6 +57,9 @@ type Product struct {
 	CheckIntervalMinutes  int     `json:"checkIntervalMinutes"`  // sooner-than-daily re-check, default 60
 	Permissions           string  `json:"permissions"`           // what tenants may do beyond the defaults: Perm* words
 	SelfService           string  `json:"selfService"`           // client-area limits: "buckets=N keys=N"
+	Traffic               bool    `json:"traffic"`               // traffic is measured: shown, reported for billing, warned about
+	EgressAllowanceGB     float64 `json:"egressAllowanceGB"`     // monthly egress in GB (2^30 bytes) before the warning; 0 is none
+	EgressTemplate        string  `json:"egressTemplate"`        // WHMCS email template sent when egress passes the allowance
 
 	perms  map[string]bool // Permissions, parsed by Normalize
 	limits SelfLimits      // SelfService, parsed by Normalize
@@ -103,6 +106,9 @@ const (
 	DefaultBucketSuffix  = "data"
 	DefaultCheckInterval = 60
 	MaxHistoryDays       = 3660
+	// MaxEgressAllowanceGB bounds the monthly egress allowance: a million
+	// terabytes, far beyond any month, and well inside int64 bytes.
+	MaxEgressAllowanceGB = 1 << 30
 	MaxPolicyBytes       = 20 << 10 // MinIO refuses canned policies over 20 KiB
 )
 
@@ -207,6 +213,9 @@ func (p *Product) normalize(lenient bool) error {
 		return err
 	}
 	p.limits, p.SelfService = limits, limits.String()
+	if p.EgressAllowanceGB < 0 || math.IsNaN(p.EgressAllowanceGB) || math.IsInf(p.EgressAllowanceGB, 0) || p.EgressAllowanceGB > MaxEgressAllowanceGB {
+		return Errorf(EINVALID, "product.egressAllowanceGB must be 0 (none) or a positive number of GB up to %d", MaxEgressAllowanceGB)
+	}
 	if len(p.Policy) > MaxPolicyBytes {
 		return Errorf(EINVALIDPOL, "product.policy is larger than MinIO's 20 KiB limit")
 	}
@@ -311,6 +320,15 @@ func DefaultProduct() Product {
 
 // UnitBytes returns the number of bytes in one product unit.
 func (p *Product) UnitBytes() int64 { return unitBytes[p.Unit] }
+
+// EgressAllowanceBytes returns the monthly egress allowance in bytes, or 0
+// when there is none or the product does not measure traffic.
+func (p *Product) EgressAllowanceBytes() int64 {
+	if !p.Traffic {
+		return 0
+	}
+	return int64(p.EgressAllowanceGB * (1 << 30))
+}
 
 // LimitBytes returns the disk limit in bytes, or 0 for an unlimited product.
 func (p *Product) LimitBytes() int64 {

@@ -14,17 +14,18 @@ import (
 // only ChangeAccount and RecordCollection write.
 const (
 	accountColumns = `server_id, service_id, username, grp, warned, limit_notified, policy, forced, created_at, checked_at`
-	readColumns    = accountColumns + `, suspended, terminating, policy_sig`
+	readColumns    = accountColumns + `, suspended, terminating, policy_sig, egress_notified`
 )
 
 func scanAccount(row interface{ Scan(...any) error }) (domain.Account, error) {
 	var a domain.Account
 	var policy, forced string
-	var created, checked int64
+	var created, checked, egress int64
 	err := row.Scan(&a.ServerID, &a.ServiceID, &a.Username, &a.Group, &a.State.Warned, &a.State.LimitNotified,
-		&policy, &forced, &created, &checked, &a.Suspended, &a.Terminating, &a.State.PolicySig)
+		&policy, &forced, &created, &checked, &a.Suspended, &a.Terminating, &a.State.PolicySig, &egress)
 	a.State.Policy, a.State.Forced = domain.PolicyState(policy), domain.PolicyState(forced)
 	a.CreatedAt, a.CheckedAt = fromUnix(created), fromUnix(checked)
+	a.State.EgressNotified = fromUnix(egress)
 	return a, err
 }
 
@@ -164,6 +165,24 @@ func (db *DB) MarkNotified(ctx context.Context, serverID, serviceID int64, kind 
 		return domain.Errorf(domain.EINVALID, "notice kind must be %q or %q, not %q", domain.NoticeWarn, domain.NoticeLimit, domain.Printable(kind))
 	}
 	return db.upsert(ctx, serverID, serviceID, "", []column{{col, 1}}, "recording a sent notice")
+}
+
+// MarkEgressNotified records that the shim sent the egress warning of
+// month (domain.NoticeEgress), so it is not due again that month unless
+// egress goes back under the allowance. A month older than the one
+// recorded is ignored: a late confirmation never undoes a newer one.
+func (db *DB) MarkEgressNotified(ctx context.Context, serverID, serviceID int64, month time.Time) error {
+	const what = "recording a sent egress notice"
+	m := domain.MonthStart(month)
+	conn, wait, err := db.writer(ctx)
+	if err != nil {
+		return db.fail(err, what)
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, `INSERT INTO accounts (server_id, service_id, created_at, egress_notified) VALUES (?, ?, ?, ?)
+		ON CONFLICT (server_id, service_id) DO UPDATE SET egress_notified = MAX(egress_notified, excluded.egress_notified)`,
+		serverID, serviceID, db.now().Unix(), m.Unix())
+	return db.failWait(err, what, wait)
 }
 
 // ChangeAccount writes the fields ch names and leaves every other field as

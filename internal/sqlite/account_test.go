@@ -282,3 +282,48 @@ func TestThrottle(t *testing.T) {
 		t.Fatal("refused after the interval")
 	}
 }
+
+// The egress warning's month is set by the shim's confirmation only, never
+// moves back, and is cleared by a usage run that re-armed it.
+func TestEgressNotified(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
+		t.Fatal(err)
+	}
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.MarkEgressNotified(ctx, 1, 34, nov.Add(17*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkEgressNotified(ctx, 1, 34, nov.AddDate(0, -1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := db.Account(ctx, 1, 34); !a.State.EgressNotified.Equal(nov) || a.Username != "12-34" {
+		t.Fatalf("egress notified %v", a.State.EgressNotified)
+	}
+	// A run that keeps the month (still over) leaves it; one that re-armed
+	// (under the allowance) clears it; the other flags are written as ever.
+	c.add(time.Hour)
+	keep := map[int64]domain.AccountState{34: {Warned: true, Policy: domain.PolicyStandard, EgressNotified: nov}}
+	if err := db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, 1)}, keep, nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := db.Account(ctx, 1, 34); !a.State.EgressNotified.Equal(nov) || !a.State.Warned {
+		t.Fatalf("kept: %+v", a.State)
+	}
+	c.add(time.Hour)
+	rearm := map[int64]domain.AccountState{34: {Policy: domain.PolicyStandard}}
+	if err := db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, 1)}, rearm, nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := db.Account(ctx, 1, 34); !a.State.EgressNotified.IsZero() {
+		t.Fatalf("not re-armed: %+v", a.State)
+	}
+	// A service older than the database gets a row.
+	if err := db.MarkEgressNotified(ctx, 1, 99, nov); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok, _ := db.Account(ctx, 1, 99); !ok || !a.State.EgressNotified.Equal(nov) {
+		t.Fatalf("new row %+v", a)
+	}
+}

@@ -25,25 +25,6 @@ type TrafficResult struct {
 	Duplicates int // requests counted before: a redelivery
 }
 
-// TrafficDay is one UTC day of a service's traffic.
-type TrafficDay struct {
-	Day time.Time // 00:00 UTC
-	domain.Traffic
-}
-
-// TrafficMonth is one UTC calendar month of a service's traffic.
-type TrafficMonth struct {
-	Month time.Time // 00:00 UTC on the first
-	domain.Traffic
-}
-
-// BucketTraffic is one bucket's share of a service's traffic; Bucket is ""
-// for requests on no bucket (ListBuckets).
-type BucketTraffic struct {
-	Bucket string
-	domain.Traffic
-}
-
 // trafficKey is one row of traffic_hourly.
 type trafficKey struct {
 	service, hour int64
@@ -224,7 +205,7 @@ func (db *DB) TrafficTotal(ctx context.Context, serviceID int64, from, to time.T
 // TrafficDaily returns the service's traffic per UTC day, from the day
 // holding from to the day holding to, both included, oldest first. Days
 // without traffic are absent.
-func (db *DB) TrafficDaily(ctx context.Context, serviceID int64, from, to time.Time) ([]TrafficDay, error) {
+func (db *DB) TrafficDaily(ctx context.Context, serviceID int64, from, to time.Time) ([]domain.TrafficDay, error) {
 	const what = "reading daily traffic"
 	rows, err := db.read.QueryContext(ctx, `SELECT hour - hour % 86400 AS day, SUM(ingress), SUM(egress), SUM(headers), SUM(requests)
 		FROM traffic_hourly WHERE service_id = ? AND hour >= ? AND hour < ?
@@ -234,9 +215,9 @@ func (db *DB) TrafficDaily(ctx context.Context, serviceID int64, from, to time.T
 		return nil, db.fail(err, what)
 	}
 	defer rows.Close()
-	var out []TrafficDay
+	var out []domain.TrafficDay
 	for rows.Next() {
-		var d TrafficDay
+		var d domain.TrafficDay
 		var day int64
 		if err := rows.Scan(&day, &d.Ingress, &d.Egress, &d.Headers, &d.Requests); err != nil {
 			return nil, db.fail(err, what)
@@ -250,7 +231,7 @@ func (db *DB) TrafficDaily(ctx context.Context, serviceID int64, from, to time.T
 // TrafficMonthly returns the service's traffic per UTC calendar month, the
 // months-1 months before now's month and now's month, oldest first. Months
 // without traffic are absent.
-func (db *DB) TrafficMonthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]TrafficMonth, error) {
+func (db *DB) TrafficMonthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]domain.TrafficMonth, error) {
 	if months <= 0 {
 		return nil, nil
 	}
@@ -258,11 +239,11 @@ func (db *DB) TrafficMonthly(ctx context.Context, serviceID int64, months int, n
 	if err != nil {
 		return nil, err
 	}
-	var out []TrafficMonth
+	var out []domain.TrafficMonth
 	for _, d := range days {
 		m := monthStart(d.Day)
 		if len(out) == 0 || !out[len(out)-1].Month.Equal(m) {
-			out = append(out, TrafficMonth{Month: m})
+			out = append(out, domain.TrafficMonth{Month: m})
 		}
 		out[len(out)-1].Add(d.Traffic)
 	}
@@ -271,7 +252,7 @@ func (db *DB) TrafficMonthly(ctx context.Context, serviceID int64, months int, n
 
 // TrafficByBucket returns the service's traffic per bucket in the UTC
 // calendar month holding month, by bucket name.
-func (db *DB) TrafficByBucket(ctx context.Context, serviceID int64, month time.Time) ([]BucketTraffic, error) {
+func (db *DB) TrafficByBucket(ctx context.Context, serviceID int64, month time.Time) ([]domain.BucketTraffic, error) {
 	const what = "reading traffic by bucket"
 	from := monthStart(month)
 	rows, err := db.read.QueryContext(ctx, `SELECT bucket, SUM(ingress), SUM(egress), SUM(headers), SUM(requests)
@@ -282,9 +263,9 @@ func (db *DB) TrafficByBucket(ctx context.Context, serviceID int64, month time.T
 		return nil, db.fail(err, what)
 	}
 	defer rows.Close()
-	var out []BucketTraffic
+	var out []domain.BucketTraffic
 	for rows.Next() {
-		var b BucketTraffic
+		var b domain.BucketTraffic
 		if err := rows.Scan(&b.Bucket, &b.Ingress, &b.Egress, &b.Headers, &b.Requests); err != nil {
 			return nil, db.fail(err, what)
 		}

@@ -76,7 +76,7 @@ func TestRecordTrafficAttributesAndSums(t *testing.T) {
 		t.Errorf("first hour: %+v", got)
 	}
 	days, err := db.TrafficDaily(ctx, 34, h, h.Add(48*time.Hour))
-	want := []TrafficDay{
+	want := []domain.TrafficDay{
 		{Day: h, Traffic: domain.Traffic{Ingress: 1000, Egress: 1900, Headers: 400, Requests: 4}},
 		{Day: h.AddDate(0, 0, 1), Traffic: domain.Traffic{Egress: 7, Headers: 100, Requests: 1}},
 	}
@@ -84,7 +84,7 @@ func TestRecordTrafficAttributesAndSums(t *testing.T) {
 		t.Fatalf("daily %+v %v", days, err)
 	}
 	buckets, err := db.TrafficByBucket(ctx, 34, h.Add(72*time.Hour))
-	wantB := []BucketTraffic{
+	wantB := []domain.BucketTraffic{
 		{Bucket: "", Traffic: domain.Traffic{Egress: 400, Headers: 100, Requests: 1}},
 		{Bucket: "12-34-data", Traffic: domain.Traffic{Ingress: 1000, Egress: 1007, Headers: 300, Requests: 3}},
 		{Bucket: "12-34-logs", Traffic: domain.Traffic{Egress: 500, Headers: 100, Requests: 1}},
@@ -106,7 +106,7 @@ func TestTrafficMonthly(t *testing.T) {
 		req(5, time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC), "12-34", "12-34-a", 5, 50), // before the range
 	)
 	got, err := db.TrafficMonthly(ctx, 34, 3, c.t)
-	want := []TrafficMonth{
+	want := []domain.TrafficMonth{
 		{Month: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Traffic: domain.Traffic{Ingress: 1, Egress: 10, Headers: 100, Requests: 1}},
 		{Month: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), Traffic: domain.Traffic{Ingress: 5, Egress: 50, Headers: 200, Requests: 2}},
 		{Month: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), Traffic: domain.Traffic{Ingress: 4, Egress: 40, Headers: 100, Requests: 1}},

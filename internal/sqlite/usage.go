@@ -25,6 +25,7 @@ import (
 // come.
 //
 // Recording the same sample twice (a retried run) changes nothing. A
+// state's EgressNotified is written only when it is zero (re-armed). A
 // state's Forced is not written: only the admin's actions change it
 // (ChangeAccount), so an admin's click during the run survives.
 func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []domain.Sample, states map[int64]domain.AccountState, retentionDays map[int64]int) error {
@@ -92,8 +93,12 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []do
 
 		// Only rows that exist are updated: an account terminated while the
 		// run measured it stays gone.
+		// egress_notified is never set here, only cleared when the run
+		// re-armed it (a zero month): setting it is MarkEgressNotified's,
+		// on the shim's confirmation, as for the other notice flags.
 		upState, err := tx.PrepareContext(ctx, `UPDATE accounts SET warned = ?, limit_notified = ?, policy = ?,
-				policy_sig = CASE WHEN ? = '' THEN policy_sig ELSE ? END, checked_at = ?
+				policy_sig = CASE WHEN ? = '' THEN policy_sig ELSE ? END, checked_at = ?,
+				egress_notified = CASE WHEN ? THEN 0 ELSE egress_notified END
 			WHERE server_id = ? AND service_id = ?`)
 		if err != nil {
 			return err
@@ -102,7 +107,7 @@ func (db *DB) RecordCollection(ctx context.Context, serverID int64, samples []do
 		kept := make(map[int64]bool, len(states))
 		for id, st := range states {
 			res, err := upState.ExecContext(ctx, st.Warned, st.LimitNotified, string(st.Policy), st.PolicySig, st.PolicySig,
-				now.Unix(), serverID, id)
+				now.Unix(), st.EgressNotified.IsZero(), serverID, id)
 			if err != nil {
 				return err
 			}

@@ -12,7 +12,7 @@ class ConfigOptionsTest extends PuqTestCase
     const ORDER = ['unit', 'diskSpace', 'warnTemplate', 'warnPercent', 'group', 'policy', 'limitTemplate',
         'limitPolicy', 'historyDays', 'instructionUrl', 'defaultBucket', 'bucketSuffix', 'passwordDisplay',
         'usernameRule', 'passwordRule', 'publicEndpoint', 'usageMode', 'checkIntervalMinutes',
-        'allowForeignResources', 'permissions'];
+        'allowForeignResources', 'permissions', 'traffic', 'egressAllowanceGB', 'egressTemplate'];
 
     public function testOrderIsAppendOnly()
     {
@@ -53,6 +53,22 @@ class ConfigOptionsTest extends PuqTestCase
         $this->assertSame('90', $options['Notification, used disk space X %']['Default']);
         $this->assertSame('textarea', $options['Raw Policy']['Type']);
         $this->assertSame('textarea', $options['Raw policy Disk limit']['Type']);
+        // Traffic (fields 21 to 23): off, no allowance, the egress email.
+        $this->assertSame('yesno', $options['Measure traffic']['Type']);
+        $this->assertSame('0', $options['Monthly egress allowance (GB, 0 = none)']['Default']);
+        $this->assertSame('puqMinIOS3 Notification egress allowance', $options['Egress allowance email template']['Default']);
+        $this->assertSame('puqMinIOS3_ProductEmailTemplates', $options['Egress allowance email template']['Loader']);
+    }
+
+    /** The traffic settings reach the binary as the product's JSON fields. */
+    public function testTrafficSettingsMapToTheProduct()
+    {
+        $product = ProductSettings::fromConfigOptions(['configoption21' => 'on', 'configoption22' => ' 250.5 ',
+            'configoption23' => 'puqMinIOS3 Notification egress allowance']);
+        $this->assertSame(['traffic' => true, 'egressAllowanceGB' => 250.5,
+            'egressTemplate' => 'puqMinIOS3 Notification egress allowance'], $product);
+        $this->assertSame(['traffic' => false, 'egressAllowanceGB' => 'lots'],
+            ProductSettings::fromConfigOptions(['configoption21' => '', 'configoption22' => 'lots']));
     }
 
     public function testDefaultPoliciesAreJsonScopedToTheTenant()

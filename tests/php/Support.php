@@ -46,6 +46,7 @@ abstract class PuqTestCase extends TestCase
             mkdir(self::$tmp, 0700, true);
             $dir = self::$tmp;
             register_shutdown_function(function () use ($dir) {
+                self::stopReceiver();
                 self::stopMinio();
                 exec('rm -rf ' . escapeshellarg($dir));
             });
@@ -118,7 +119,10 @@ abstract class PuqTestCase extends TestCase
                 }
             }
             $logFile = self::tmp() . '/' . $backend . '.log';
-            $proc = proc_open([$bin, '-backend', $backend], [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', $logFile, 'a']], $pipes);
+            // -audit: MinIO posts its audit webhook to the address the line
+            // names, for trafficReceiver(); until that runs MinIO keeps them.
+            $args = $backend === 'rgw' ? [$bin, '-backend', 'rgw'] : [$bin, '-audit'];
+            $proc = proc_open($args, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', $logFile, 'a']], $pipes);
             $line = fgets($pipes[1]);
             $info = json_decode((string) $line, true);
             if (!is_array($info) || empty($info['endpoint'])) {
@@ -138,6 +142,80 @@ abstract class PuqTestCase extends TestCase
     protected static function backend()
     {
         return 'minio';
+    }
+
+    /** @var resource|null `puqminio traffic serve` for the test server */
+    private static $receiverProc;
+
+    /** @var array */
+    private static $receiverPipes = [];
+
+    /**
+     * `puqminio traffic serve` (the binary under test) metering the test
+     * server's traffic into the run's usage database as server 1, started
+     * once per run. The token goes in its environment, never its command
+     * line.
+     */
+    protected static function trafficReceiver()
+    {
+        if (self::$receiverProc !== null) {
+            return;
+        }
+        $m = self::minio();
+        $bin = self::requireBinary();
+        @mkdir(self::tmp() . '/store', 0700);
+        $log = self::tmp() . '/receiver.log';
+        $env = ['PATH' => (string) getenv('PATH'), 'PUQMINIO_TRAFFIC_TOKEN' => $m['auditToken']];
+        $proc = proc_open([$bin, 'traffic', 'serve', '--listen', $m['auditListen'], '--db', self::tmp() . '/store/usage.db',
+            '--server-id', '1'], [0 => ['pipe', 'r'], 1 => ['file', $log, 'a'], 2 => ['file', $log, 'a']], $pipes, null, $env);
+        for ($i = 0; $i < 300; $i++) {
+            $ok = @file_get_contents('http://' . $m['auditListen'] . '/health');
+            if ($ok !== false) {
+                self::$receiverProc = $proc;
+                self::$receiverPipes = $pipes;
+                return;
+            }
+            usleep(100000);
+        }
+        proc_terminate($proc);
+        proc_close($proc);
+        self::fail('puqminio traffic serve did not start: ' . @file_get_contents($log));
+    }
+
+    /**
+     * Waits until MinIO has delivered the audit entries of the requests made
+     * so far and the receiver has stored them, or fails after a minute.
+     * MinIO collects a batch for up to a second before it writes it to its
+     * queue directory, and deletes a file there only once the receiver
+     * answered 200, which it does once the batch is committed: after that
+     * second, an empty directory means everything is stored.
+     */
+    protected static function waitForTraffic()
+    {
+        $m = self::minio();
+        usleep(1100000);
+        $deadline = microtime(true) + 60;
+        while (microtime(true) < $deadline) {
+            // MinIO keeps undelivered batches as files in a directory of its
+            // own under the queue directory.
+            if (!(glob($m['auditQueueDir'] . '/*/*') ?: [])) {
+                return;
+            }
+            usleep(200000);
+        }
+        self::fail('MinIO\'s audit entries were not all stored within a minute: ' . @file_get_contents(self::tmp() . '/receiver.log'));
+    }
+
+    private static function stopReceiver()
+    {
+        if (self::$receiverProc) {
+            foreach (self::$receiverPipes as $pipe) {
+                @fclose($pipe);
+            }
+            proc_terminate(self::$receiverProc);
+            proc_close(self::$receiverProc);
+            self::$receiverProc = null;
+        }
     }
 
     private static function stopMinio()

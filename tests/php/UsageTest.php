@@ -130,7 +130,7 @@ class UsageTest extends PuqTestCase
 
         $provider = puqMinIOS3_MetricProvider(self::serverParams());
         $this->assertInstanceOf(\WHMCS\UsageBilling\Contracts\Metrics\ProviderInterface::class, $provider);
-        $this->assertSame(['diskusage', 'diskmonthavg'], array_map(function ($m) {
+        $this->assertSame(['diskusage', 'diskmonthavg', 'egress', 'ingress'], array_map(function ($m) {
             return $m->systemName();
         }, $provider->metrics()));
 

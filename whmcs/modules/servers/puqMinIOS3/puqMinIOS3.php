@@ -188,8 +188,9 @@ function puqMinIOS3_TestConnection(array $params)
 
 /**
  * Daily cron, once per server: measures every Active and Suspended service of
- * the server in one request, writes tblhosting's disk figures (MB) and sends
- * the due disk-limit emails.
+ * the server in one request, writes tblhosting's disk figures (MB) and, for
+ * products that measure traffic, the month's egress and allowance as its
+ * bandwidth figures (MB), and sends the due disk-limit and egress emails.
  */
 function puqMinIOS3_UsageUpdate(array $params)
 {
@@ -482,8 +483,9 @@ function puqMinIOS3_ListAccounts(array $params)
 }
 
 /**
- * Usage billing (WHMCS 7.9+): disk in use (GB) and the month-to-date average
- * (GB) per tenant.
+ * Usage billing (WHMCS 7.9+): disk in use (GB), the month-to-date average
+ * (GB) and, for products that measure traffic, the month's egress and
+ * ingress so far (GB) per tenant.
  *
  * @return object|null the provider, or null where WHMCS has no usage billing
  */

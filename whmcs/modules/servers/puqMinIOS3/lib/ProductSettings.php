@@ -174,28 +174,26 @@ class ProductSettings
                     . 'retention: kept data outlives terminate until its term), toolkeys (access keys made with S3 tools), '
                     . 'keepkeys (access keys survive a password change)',
             ]],
-            // 21-23: kept for the traffic settings (issue 14), so that the
-            // self-service limits below are configoption24 either way.
-            'reserved21' => [self::RESERVED, [
-                'FriendlyName' => 'Reserved (21)',
-                'Type' => 'text',
-                'Size' => '5',
-                'Default' => '',
-                'Description' => 'Not used yet; leave empty',
+            'traffic' => [self::BOOL, [
+                'FriendlyName' => 'Measure traffic',
+                'Type' => 'yesno',
+                'Description' => 'Show the traffic puqminio traffic serve meters in the client area, report it for usage '
+                    . 'billing and warn about the allowance below (needs the receiver, see docs/install.md)',
             ]],
-            'reserved22' => [self::RESERVED, [
-                'FriendlyName' => 'Reserved (22)',
+            'egressAllowanceGB' => [self::NUMBER, [
+                'FriendlyName' => 'Monthly egress allowance (GB, 0 = none)',
                 'Type' => 'text',
-                'Size' => '5',
-                'Default' => '',
-                'Description' => 'Not used yet; leave empty',
+                'Size' => '10',
+                'Description' => 'Downloads per calendar month (UTC) before the email below is sent',
             ]],
-            'reserved23' => [self::RESERVED, [
-                'FriendlyName' => 'Reserved (23)',
+            'egressTemplate' => [self::TEXT, [
+                'FriendlyName' => 'Egress allowance email template',
                 'Type' => 'text',
-                'Size' => '5',
-                'Default' => '',
-                'Description' => 'Not used yet; leave empty',
+                'Size' => '40',
+                'Loader' => 'puqMinIOS3_ProductEmailTemplates',
+                'Default' => 'puqMinIOS3 Notification egress allowance',
+                'Description' => 'Sent once a month when downloads reach the allowance',
+                'SimpleMode' => true,
             ]],
             'selfService' => [self::TEXT, [
                 'FriendlyName' => 'Self-service limits',
@@ -265,6 +263,24 @@ class ProductSettings
             self::$defaults = $answer;
         }
         return self::$defaults;
+    }
+
+    /**
+     * The key under which a service row's product is sent once per request
+     * (params.products of usage.update and usage.metrics), adding the
+     * product to $products the first time it is seen.
+     *
+     * @param array $row a tblhosting row joined with its tblproducts row
+     * @param array $products key => ['key' => ..., 'product' => ...], grown here
+     * @return string
+     */
+    public static function keyFor(array $row, array &$products)
+    {
+        $key = (string) (int) $row['packageid'];
+        if (!isset($products[$key])) {
+            $products[$key] = ['key' => $key, 'product' => (object) self::fromConfigOptions($row)];
+        }
+        return $key;
     }
 
     /**

@@ -3,8 +3,8 @@
 namespace WHMCS\Module\Server\PuqMinIOS3;
 
 /**
- * Carries a usage answer into WHMCS: the disk figures into tblhosting, the
- * due notices out as emails, and the sent ones back to the binary so each is
+ * Carries a usage answer into WHMCS: the disk (and traffic) figures into
+ * tblhosting, the due notices out as emails, and the sent ones back to the binary so each is
  * sent once (a failed email stays due and is tried on the next run).
  */
 class Usage
@@ -32,16 +32,12 @@ class Usage
                 continue;
             }
             // Each product is sent once; its services name it by key.
-            $key = (string) (int) $row['packageid'];
-            if (!isset($products[$key])) {
-                $products[$key] = ['key' => $key, 'product' => (object) ProductSettings::fromConfigOptions($row)];
-            }
             $services[] = [
                 'id' => (int) $row['id'],
                 'clientId' => (int) $row['userid'],
                 'username' => (string) $row['username'],
                 'status' => (string) $row['domainstatus'],
-                'productKey' => $key,
+                'productKey' => ProductSettings::keyFor($row, $products),
             ];
         }
         if (!$services) {
@@ -112,7 +108,13 @@ class Usage
                     (string) ($entry['error']['message'] ?? $entry['error']['code'] ?? 'unknown error'));
                 continue;
             }
-            Whmcs::saveUsage($serviceId, (int) round($entry['usedMB'] ?? 0), (int) round($entry['limitMB'] ?? 0), $stamp);
+            // Traffic, for products that measure it: the month's egress and
+            // the egress allowance in WHMCS's bandwidth columns.
+            $bandwidth = null;
+            if (is_array($entry['traffic'] ?? null)) {
+                $bandwidth = [(int) ($entry['traffic']['egressMB'] ?? 0), (int) ($entry['traffic']['allowanceMB'] ?? 0)];
+            }
+            Whmcs::saveUsage($serviceId, (int) round($entry['usedMB'] ?? 0), (int) round($entry['limitMB'] ?? 0), $stamp, $bandwidth);
             foreach ((array) ($entry['notices'] ?? []) as $notice) {
                 $template = (string) ($notice['template'] ?? '');
                 if ($template === '') {
@@ -120,7 +122,13 @@ class Usage
                 }
                 $error = Whmcs::sendEmail($template, $serviceId, (array) ($notice['vars'] ?? []));
                 if ($error === '') {
-                    $sent[] = ['serviceId' => $serviceId, 'kind' => (string) ($notice['kind'] ?? '')];
+                    // The notice's period (the month of an egress notice) goes
+                    // back as it came, so the binary marks the right month.
+                    $done = ['serviceId' => $serviceId, 'kind' => (string) ($notice['kind'] ?? '')];
+                    if ((string) ($notice['period'] ?? '') !== '') {
+                        $done['period'] = (string) $notice['period'];
+                    }
+                    $sent[] = $done;
                 } else {
                     $failures[] = sprintf('Service %d: email "%s" was not sent: %s', $serviceId, $template, $error);
                 }

@@ -101,14 +101,23 @@ class Whmcs
     }
 
     /**
-     * Writes a service's disk figures (MB) and the time they were measured.
+     * Writes a service's disk figures (MB) and the time they were measured,
+     * and with $bandwidth [usedMB, limitMB] its bandwidth figures too.
      */
-    public static function saveUsage($serviceId, $diskMB, $limitMB, $lastUpdate)
+    public static function saveUsage($serviceId, $diskMB, $limitMB, $lastUpdate, ?array $bandwidth = null)
     {
+        if ($bandwidth === null) {
+            $stmt = self::pdo()->prepare(
+                'UPDATE tblhosting SET diskusage = ?, disklimit = ?, lastupdate = ? WHERE id = ?'
+            );
+            $stmt->execute([(int) $diskMB, (int) $limitMB, (string) $lastUpdate, (int) $serviceId]);
+            return;
+        }
         $stmt = self::pdo()->prepare(
-            'UPDATE tblhosting SET diskusage = ?, disklimit = ?, lastupdate = ? WHERE id = ?'
+            'UPDATE tblhosting SET diskusage = ?, disklimit = ?, bwusage = ?, bwlimit = ?, lastupdate = ? WHERE id = ?'
         );
-        $stmt->execute([(int) $diskMB, (int) $limitMB, (string) $lastUpdate, (int) $serviceId]);
+        $stmt->execute([(int) $diskMB, (int) $limitMB, (int) $bandwidth[0], (int) $bandwidth[1], (string) $lastUpdate,
+            (int) $serviceId]);
     }
 
     /**
