@@ -51,6 +51,13 @@ func TestRGWBackendThroughTheBridge(t *testing.T) {
 		if !r.OK || !strings.Contains(page.HTML, created.Bucket) {
 			t.Fatalf("%s: %+v %.400s", action, r.Error, page.HTML)
 		}
+		// The client area says plainly that self-service is not offered
+		// here, and offers no form that would be refused.
+		if action == "render.client" {
+			if !strings.Contains(page.HTML, "does not offer managing buckets") || strings.Contains(page.HTML, "<form") {
+				t.Errorf("the RGW client page should say self-service is not offered, without forms: %.2000s", page.HTML)
+			}
+		}
 	}
 	r, _ = call(t, map[string]any{"v": 1, "action": "account.terminate", "server": server, "store": store, "service": service})
 	if !r.OK || !strings.Contains(string(r.Result), `"buckets":1`) {
