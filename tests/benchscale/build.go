@@ -272,7 +272,7 @@ func cmdBuild(args []string) error {
 // accounts and days of daily history ending yesterday, building it
 // (sqlite.SeedSynthetic) if it is not in the cache directory yet. The
 // name holds the schema version and the day, so a store of an older
-// schema or day is never used; older ones are removed.
+// schema or day is never used; older ones of the same size are removed.
 func cmdSeed(args []string) error {
 	fs := flag.NewFlagSet("seed", flag.ExitOnError)
 	dir := fs.String("dir", "", "cache directory")
@@ -286,10 +286,10 @@ func cmdSeed(args []string) error {
 		return err
 	}
 	end := time.Now().UTC().Truncate(24 * time.Hour)
-	prefix := fmt.Sprintf("store-s%d-%dx%d-", sqlite.SchemaVersion(), *services, *days)
-	path := filepath.Join(*dir, prefix+end.Format("20060102")+".db")
+	size := fmt.Sprintf("%dx%d", *services, *days)
+	path := filepath.Join(*dir, fmt.Sprintf("store-s%d-%s-%s.db", sqlite.SchemaVersion(), size, end.Format("20060102")))
 	if _, err := os.Stat(path); err != nil {
-		old, _ := filepath.Glob(filepath.Join(*dir, "store-*.db"))
+		old, _ := filepath.Glob(filepath.Join(*dir, "store-s*-"+size+"-*.db"))
 		for _, o := range old {
 			_ = os.Remove(o)
 		}

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +19,8 @@ import (
 	"sort"
 	"syscall"
 	"time"
+
+	"github.com/minio/minio-go/v7/pkg/signer"
 
 	"github.com/puqminios3/puqminio/internal/account"
 	"github.com/puqminios3/puqminio/internal/domain"
@@ -402,11 +408,63 @@ func checkUsage(result json.RawMessage, res *usageResult) error {
 	return nil
 }
 
-// requestsResult is requests.json: what one page view asks of MinIO.
+// requestsResult is requests.json: what one page view asks of MinIO, and
+// what each of those calls costs alone.
 type requestsResult struct {
 	Client map[string]int `json:"client"`
 	Admin  map[string]int `json:"admin"`
+	Probes []probe        `json:"probes"`
 	Error  string         `json:"error,omitempty"`
+}
+
+// probe is one MinIO call of a page, timed alone from here.
+type probe struct {
+	Op    string `json:"op"`
+	Wall  stats  `json:"wall"`
+	Bytes int    `json:"bytes"` // the answer, decompressed
+}
+
+// probeCalls times each call the pages make, n times, straight to MinIO:
+// signed GETs whose answers are read to the end and not decoded.
+func probeCalls(srv serverInfo, user string, n int) ([]probe, error) {
+	hc := &http.Client{Timeout: 5 * time.Minute}
+	var out []probe
+	for _, c := range []struct{ op, path, region string }{
+		{"datausageinfo", "/minio/admin/v3/datausageinfo", ""},
+		{"list-buckets", "/", "us-east-1"},
+		{"info", "/minio/admin/v3/info", ""},
+		{"user-info", "/minio/admin/v3/user-info?accessKey=" + url.QueryEscape(user), ""},
+	} {
+		p := probe{Op: c.op}
+		var ds []time.Duration
+		for range n {
+			req, err := http.NewRequest(http.MethodGet, "http://"+srv.Endpoint+c.path, http.NoBody)
+			if err != nil {
+				return nil, err
+			}
+			sum := sha256.Sum256(nil)
+			req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+			req = signer.SignV4(*req, srv.AccessKey, srv.SecretKey, "", c.region)
+			t0 := time.Now()
+			resp, err := hc.Do(req)
+			if err != nil {
+				return nil, err
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			ds = append(ds, time.Since(t0))
+			if err != nil {
+				return nil, err
+			}
+			if resp.StatusCode != http.StatusOK {
+				return nil, fmt.Errorf("%s: HTTP %d: %.200s", c.op, resp.StatusCode, body)
+			}
+			p.Bytes = len(body)
+		}
+		p.Wall = summarize(ds)
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // cmdRequests renders the client statistics page and the admin tab of one
@@ -417,6 +475,7 @@ func cmdRequests(args []string) error {
 	bin := fs.String("bin", "", "the puqminio binary")
 	store := fs.String("store", "", "usage store")
 	id := fs.Int("id", 4, "service id (user 1-<id>)")
+	probes := fs.Int("probes", 5, "times each of the page's calls is timed alone")
 	outPath := fs.String("out", "", "result file")
 	_ = fs.Parse(args)
 	srv, err := readServer(*srvPath)
@@ -447,6 +506,11 @@ func cmdRequests(args []string) error {
 			break
 		}
 		*c.into = opCounts(proxy.Requests())
+	}
+	if res.Error == "" {
+		if res.Probes, err = probeCalls(srv, user, *probes); err != nil {
+			res.Error = err.Error()
+		}
 	}
 	if err := writeJSON(*outPath, res); err != nil {
 		return err

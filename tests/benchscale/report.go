@@ -19,10 +19,13 @@ type pagesResult struct {
 // cpuResult is what `bench-scale.php cpu` writes.
 type cpuResult struct {
 	Views         int     `json:"views"`
+	Batches       int     `json:"batches"`
 	WallSeconds   float64 `json:"wallSeconds"`
 	CPUSeconds    float64 `json:"cpuSeconds"`
-	IdleBefore    float64 `json:"idleCpuPerSecondBefore"`
-	IdleAfter     float64 `json:"idleCpuPerSecondAfter"`
+	IdleSeconds   float64 `json:"idleSeconds"`
+	IdleRate      float64 `json:"idleCpuPerSecond"`
+	IdleRateMin   float64 `json:"idleCpuPerSecondMin"`
+	IdleRateMax   float64 `json:"idleCpuPerSecondMax"`
 	CPUPer1000    float64 `json:"cpuPer1000"`
 	NetCPUPer1000 float64 `json:"netCpuPer1000"`
 	Client        stats   `json:"client"`
@@ -175,6 +178,10 @@ func cmdReport(args []string) error {
 	var rq requestsResult
 	if err := readJSON(p("requests.json"), &rq); err == nil {
 		fmt.Printf("\nMinIO requests of one view: client page %s; admin tab %s\n", formatOps(rq.Client), formatOps(rq.Admin))
+		for _, pr := range rq.Probes {
+			fmt.Printf("  %-14s alone, big server: p50 %7.1f ms, p90 %7.1f ms (n %d), answer %d KiB\n",
+				pr.Op, pr.Wall.P50, pr.Wall.P90, pr.Wall.N, pr.Bytes>>10)
+		}
 		if rq.Error != "" {
 			fmt.Printf("  failed: %s\n", rq.Error)
 		}
@@ -189,8 +196,10 @@ func cmdReport(args []string) error {
 			}
 			continue
 		}
-		fmt.Printf("  %-22s %6.1f s (%.1f s above idle; idle %.3f CPU s/s); %d views in %.0f s; view p50 client %.0f ms, admin %.0f ms\n",
-			c.label, r.CPUPer1000, r.NetCPUPer1000, (r.IdleBefore+r.IdleAfter)/2, r.Views, r.WallSeconds, r.Client.P50, r.Admin.P50)
+		fmt.Printf("  %-22s %7.1f s; %.1f s above MinIO's idle rate of %.2f CPU s/s (%.2f–%.2f in %d windows, %.0f s)\n",
+			c.label, r.CPUPer1000, r.NetCPUPer1000, r.IdleRate, r.IdleRateMin, r.IdleRateMax, r.Batches, r.IdleSeconds)
+		fmt.Printf("  %-22s %d views in %.0f s; view p50 client %.0f ms, admin %.0f ms\n",
+			"", r.Views, r.WallSeconds, r.Client.P50, r.Admin.P50)
 	}
 
 	fmt.Printf("\nBounds of issue 12\n")
