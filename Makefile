@@ -22,6 +22,9 @@ gobuild = CGO_ENABLED=1 GOOS=linux GOARCH=$(1) CC=$(CC_$(1)) $(GO) build -trimpa
 DIST_ARCHES := amd64 arm64
 GOARCH_CROSS := $(filter-out $(GOARCH_HOST),$(DIST_ARCHES))
 APT_PACKAGES := php-cli php-sqlite3 php-mbstring php-xml phpunit s3cmd chromium jq fonts-dejavu-core fonts-noto-core
+# The single-node Ceph cluster internal/testceph starts (mon, OSD, mgr, RADOS Gateway, tools). Without
+# --no-install-recommends apt would add hundreds of megabytes of Python and monitoring the tests never use.
+APT_CEPH_PACKAGES := ceph-mon ceph-osd ceph-mgr radosgw ceph-common
 # make dist: the other architecture's C cross compiler and libc, zip, and qemu to run its binary once.
 ifeq ($(GOARCH_HOST),arm64)
 APT_DIST_PACKAGES := gcc-x86-64-linux-gnu libc6-dev-amd64-cross zip unzip file qemu-user-static
@@ -35,19 +38,20 @@ export PUQMINIO_MINIO_BIN := $(MINIO_BIN)
 
 all: build
 
-# apt_install PACKAGES: install the missing ones (idempotent)
+# apt_install PACKAGES[,APT-GET INSTALL OPTIONS]: install the missing ones (idempotent)
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing:$$missing"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) $$missing >/dev/null; \
 	fi
 endef
 
-## deps: install the Debian packages the tests need (idempotent)
+## deps: install the Debian packages the tests need, Ceph included (idempotent)
 deps:
 	$(call apt_install,$(APT_PACKAGES))
+	$(call apt_install,$(APT_CEPH_PACKAGES),--no-install-recommends)
 
 ## deps-dist: install what `make dist` needs (cross compiler, zip, qemu)
 deps-dist:
@@ -118,7 +122,7 @@ soak: minio build
 	PUQMINIO_BIN=$(CURDIR)/bin/puqminio bash scripts/soak-load.sh
 	PUQMINIO_SOAK=1 $(GO) test -count=1 -timeout 90m -v -run TestIsolationAndSecrets ./tests/e2e/
 	PUQMINIO_SOAK=1 PUQMINIO_BIN=$(CURDIR)/bin/puqminio $(GO) test -count=1 -timeout 90m -v \
-		-run 'TestFaultsAtEveryStep|TestKilledUsageUpdateLeavesHistoryConsistent|TestRPCFaultsAnswerInTimeAndConverge' ./internal/account ./cmd/puqminio
+		-run 'TestFaultsAtEveryStep|TestKilledUsageUpdateLeavesHistoryConsistent|TestRPCFaultsAnswerInTimeAndConverge|TestSelfServiceKeyExpires' ./internal/account ./cmd/puqminio
 
 clean:
 	rm -rf bin dist $(MODULE_DIR)/bin

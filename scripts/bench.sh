@@ -10,6 +10,10 @@
 #      peak RSS (/usr/bin/time -v), MinIO calls counted at a proxy, the
 #      per-account approach beside it, DB size, 30-day and 12-month reads
 #   5. client area with a year of history: binary, PHP, in-process render
+#   6. traffic: entries per second `puqminio traffic serve` stores on 2 cores
+#      and its peak memory (the real process, and in process), and MinIO's
+#      request latency (64 KiB PUT and GET, median and p99) without and with
+#      the audit webhook posting to the receiver
 #
 # Needs: the binary (make build) and MinIO (make minio); installs hyperfine,
 # time and php-cli from Debian when missing. Raw output lands in $OUT
@@ -97,6 +101,12 @@ echo "store size: $(du -m "$OUT/usage10k.db" | cut -f1) MiB (history DB $(du -m 
 echo "== PHP: Bridge::run from proc_open to decoded answer"
 php scripts/bench-php.php "$BIN" "$RUNS" notified="$OUT/notified.json" render.client="$OUT/render.json" | tee "$OUT/php.txt"
 
+echo "== traffic receiver: entries stored per second and peak memory, 2 cores, real SQLite (FULL sync)"
+PUQMINIO_BIN=$BIN $GO test ./cmd/puqminio -run '^$' -bench 'TrafficServe' -benchtime 500x -count 3 -cpu 2 | tee "$OUT/receiver-process.txt"
+$GO test ./internal/minioaudit -run '^$' -bench 'BenchmarkReceiver' -benchtime 500x -count 3 -cpu 2 | tee "$OUT/receiver.txt"
+echo "== MinIO's request latency without and with the audit webhook (64 KiB PUT+GET, 1 and 8 clients)"
+$GO test ./internal/minioaudit -run '^$' -bench 'MinIOLatency' -benchtime 500x -count 3 -cpu 2 -timeout 30m | tee "$OUT/latency.txt"
+
 ms() { jq -r --arg c "$2" '.results[] | select(.command == $c) | "\(.median * 1000 | . * 100 | round / 100) ms median, \(.mean * 1000 | . * 100 | round / 100) ms mean"' "$1"; }
 echo
 echo "================ summary ($(nproc) cores) ================"
@@ -107,4 +117,5 @@ grep -H -E '^Benchmark(Daily30|Monthly12|RecordCollection10k|ClientYear|CreateTe
 	"$OUT/sqlite.txt" "$OUT/view.txt" "$OUT/bridge-lifecycle.txt" "$OUT/bridge-render.txt" "$OUT/bridge-usage.txt" "$OUT/bridge-render-200.txt" | sed "s|^$OUT/||"
 sed 's/^/usage.update \/usr\/bin\/time: /' "$OUT/usage10k-time.txt"
 sed 's/^/PHP: /' "$OUT/php.txt"
+grep -H -E '^Benchmark(TrafficServe|Receiver|MinIOLatency)' "$OUT/receiver-process.txt" "$OUT/receiver.txt" "$OUT/latency.txt" | sed "s|^$OUT/||"
 echo "raw output: $OUT"

@@ -62,7 +62,7 @@ func NewRootCmd(streams IO) *cobra.Command {
 		SilenceErrors: true,
 		Version:       Version,
 	}
-	root.AddCommand(newRPCCmd(streams), newServerCmd(streams), newAccountCmd(streams), newUsageCmd(streams), newVersionCmd(streams))
+	root.AddCommand(newRPCCmd(streams), newServerCmd(streams), newAccountCmd(streams), newUsageCmd(streams), newTrafficCmd(streams), newVersionCmd(streams))
 	return root
 }
 

@@ -52,7 +52,7 @@ func TestLifecycleWithS3cmd(t *testing.T) {
 
 	// Suspend, twice: both the user and its access key are locked out.
 	for i := 0; i < 2; i++ {
-		if err := m.SetEnabled(c, ref, false); err != nil {
+		if err := m.Suspend(c, ref); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func TestLifecycleWithS3cmd(t *testing.T) {
 
 	// A password change while suspended keeps the account suspended.
 	ref.Password = "NewPassword-123"
-	if err := m.ChangePassword(c, ref); err != nil {
+	if err := m.ChangePassword(c, ref, prod); err != nil {
 		t.Fatal(err)
 	}
 	if info, _ := m.Admin.UserInfo(c, got.Username); info.Enabled {
@@ -70,13 +70,13 @@ func TestLifecycleWithS3cmd(t *testing.T) {
 	newTenant(t, got.Username, ref.Password).mustFail("ls", "s3://12-101-data")
 
 	for i := 0; i < 2; i++ {
-		if err := m.SetEnabled(c, ref, true); err != nil {
+		if err := m.Unsuspend(c, ref, prod); err != nil {
 			t.Fatal(err)
 		}
 	}
 	newTenant(t, got.Username, ref.Password).must("get", "--force", "s3://12-101-data/a.bin", file(t, 1))
-	user.mustFail("ls", "s3://12-101-data") // the old password is dead
-	keyClient.must("ls", "s3://12-101-data")
+	user.mustFail("ls", "s3://12-101-data")      // the old password is dead
+	keyClient.mustFail("ls", "s3://12-101-data") // and so is the access key made before it
 
 	// Change package: new group, the old one left.
 	if _, err := m.ChangePackage(c, ref, domain.Product{Group: "platinum", DiskSpace: 5}); err != nil {
@@ -93,7 +93,7 @@ func TestLifecycleWithS3cmd(t *testing.T) {
 		if err != nil {
 			t.Fatalf("terminate #%d: %v", i+1, err)
 		}
-		if i == 0 && (res.Buckets != 2 || res.Objects != 1 || res.AccessKeys != 1) {
+		if i == 0 && (res.Buckets != 2 || res.Objects != 1) {
 			t.Errorf("terminate removed %+v", res)
 		}
 	}
@@ -150,8 +150,8 @@ func TestTenantIsolation12_3And12_34(t *testing.T) {
 		t.Errorf("12-3 sees 12-34's bucket in its list:\n%s", out)
 	}
 	tb.must("get", "--force", "s3://"+b.Bucket+"/secret.txt", file(t, 1))
-	for _, r := range []domain.Created{a, b} {
-		if _, err := m.Terminate(c, domain.ServiceRef{ID: 1, Username: r.Username}); err != nil {
+	for id, r := range map[int64]domain.Created{3: a, 34: b} {
+		if _, err := m.Terminate(c, domain.ServiceRef{ID: id, Username: r.Username}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -244,7 +244,12 @@ func TestRerunAfterInterruptionConverges(t *testing.T) {
 	assertGone(t, m, again.Username)
 }
 
-func TestTerminateStopsAtRetention(t *testing.T) {
+// Retention keeps data from terminate, but not the tenant: terminate locks
+// the user out first, deletes everything it can, and says what stays and
+// until when; run again once the retention ends, it finishes (finding 6 of
+// issue 11: it used to refuse before doing anything, leaving the user
+// enabled).
+func TestTerminateAtRetentionLocksOutAndReports(t *testing.T) {
 	m, c := newManager(t), ctx(t)
 	got, err := m.Create(c, svc(60, 61), domain.Product{DefaultBucket: true})
 	if err != nil {
@@ -263,22 +268,32 @@ func TestTerminateStopsAtRetention(t *testing.T) {
 	if _, err := mc.PutObject(c, locked, "keep.txt", strReader("keep"), 4, minio.PutObjectOptions{Mode: mode, RetainUntilDate: until}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := mc.PutObject(c, locked, "free.txt", strReader("free"), 4, minio.PutObjectOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := mc.PutObject(c, got.Bucket, "plain.txt", strReader("plain"), 5, minio.PutObjectOptions{}); err != nil {
 		t.Fatal(err)
 	}
+	tenant := newTenant(t, got.Username, got.Password)
 	ref := domain.ServiceRef{ID: 61, Username: got.Username}
 	_, err = m.Terminate(c, ref)
-	if domain.ErrorCode(err) != domain.ERETENTION {
+	if domain.ErrorCode(err) != domain.ERETENTION || !contains(domain.ErrorMessage(err), "keep.txt") ||
+		!contains(domain.ErrorMessage(err), until.UTC().Format("2006-01-02")) || !contains(domain.ErrorMessage(err), "is disabled") {
 		t.Fatalf("terminate with a retained object: %v", err)
 	}
-	// Nothing was deleted.
-	if _, err := mc.StatObject(c, got.Bucket, "plain.txt", minio.StatObjectOptions{}); err != nil {
-		t.Errorf("terminate deleted an object before refusing: %v", err)
+	// The tenant is locked out and everything unprotected is gone.
+	if info, err := m.Admin.UserInfo(c, got.Username); err != nil || info.Enabled {
+		t.Errorf("the user is left enabled: %+v %v", info, err)
 	}
-	if info, err := m.Admin.UserInfo(c, got.Username); err != nil || !info.Enabled {
-		t.Errorf("terminate changed the user before refusing: %+v %v", info, err)
+	tenant.mustFail("ls", "s3://"+locked)
+	if ok, err := mc.BucketExists(c, got.Bucket); err != nil || ok {
+		t.Errorf("the unprotected bucket is still there (%v)", err)
 	}
-	// Lift the retention (the admin's job), then terminate finishes.
+	if _, err := mc.StatObject(c, locked, "free.txt", minio.StatObjectOptions{}); err == nil {
+		t.Error("an unprotected object in the locked bucket is still there")
+	}
+	// Lift the retention (its term, here the admin's bypass), then
+	// terminate finishes.
 	for o := range mc.ListObjects(c, locked, minio.ListObjectsOptions{WithVersions: true, Recursive: true}) {
 		if err := mc.RemoveObject(c, locked, o.Key, minio.RemoveObjectOptions{VersionID: o.VersionID, GovernanceBypass: true}); err != nil {
 			t.Fatal(err)
@@ -301,7 +316,7 @@ func TestUsageLimitSwitchesPolicy(t *testing.T) {
 	ten.must("put", file(t, 950<<10), "s3://"+got.Bucket+"/warn.bin")
 	update := func() UsageReport {
 		t.Helper()
-		res, err := m.UpdateUsage(c, []UsageService{{ID: 71, ClientID: 70, Username: got.Username, Product: prod}}, UsageOptions{Exact: true})
+		res, err := m.UpdateUsage(c, []UsageService{{ID: 71, ClientID: 70, Username: got.Username, Product: &prod}}, UsageOptions{Exact: true})
 		if err != nil || res.Services[0].Error != nil {
 			t.Fatalf("update: %v %+v", err, res.Services[0].Error)
 		}
@@ -355,7 +370,7 @@ func TestUsageLimitSwitchesPolicy(t *testing.T) {
 
 func TestSuspendUnknownUserIsNotFound(t *testing.T) {
 	m, c := newManager(t), ctx(t)
-	err := m.SetEnabled(c, domain.ServiceRef{ID: 1, Username: "no-such-user"}, false)
+	err := m.Suspend(c, domain.ServiceRef{ID: 1, Username: "no-such-user"})
 	if domain.ErrorCode(err) != domain.ENOTFOUND {
 		t.Fatalf("err = %v", err)
 	}

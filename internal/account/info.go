@@ -22,6 +22,9 @@ type ServerStatus struct {
 // credentials can administer users: a refusal to list users says they
 // cannot, any other failure to answer is the connection's.
 func (m *Manager) CheckServer(ctx context.Context) (ServerStatus, error) {
+	if m.onRGW() {
+		return m.rgwCheck(ctx)
+	}
 	si, err := m.Admin.ServerInfo(ctx)
 	if err != nil {
 		return ServerStatus{}, err
@@ -48,6 +51,9 @@ type AccountSummary struct {
 
 // ListAccounts lists the server's users.
 func (m *Manager) ListAccounts(ctx context.Context) ([]AccountSummary, error) {
+	if m.onRGW() {
+		return nil, domain.Errorf(domain.EUNSUPPORTED, "listing the accounts of a Ceph RGW server is not offered; WHMCS's list of services is the record")
+	}
 	users, err := m.Admin.ListUsers(ctx)
 	if err != nil {
 		return nil, err
@@ -81,12 +87,18 @@ func (m *Manager) Details(ctx context.Context, svc domain.ServiceRef) (AccountDe
 	if err != nil {
 		return d, err
 	}
-	info, err := m.Admin.UserInfo(ctx, svc.Username)
-	if err != nil && !isNotFound(err) {
-		return d, err
-	}
-	if err == nil {
-		d.Exists, d.Enabled, d.Groups, d.Policies = true, info.Enabled, nonNil(info.Groups), nonNil(info.Policies)
+	if m.onRGW() {
+		if err := m.rgwDetails(ctx, svc, &d); err != nil {
+			return d, err
+		}
+	} else {
+		info, err := m.Admin.UserInfo(ctx, svc.Username)
+		if err != nil && !isNotFound(err) {
+			return d, err
+		}
+		if err == nil {
+			d.Exists, d.Enabled, d.Groups, d.Policies = true, info.Enabled, nonNil(info.Groups), nonNil(info.Policies)
+		}
 	}
 	rec, err := m.record(ctx, st, svc)
 	if err != nil {

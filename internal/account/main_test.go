@@ -19,7 +19,15 @@ import (
 // srv is the real MinIO server the package's tests share.
 var srv *testminio.Server
 
-func TestMain(m *testing.M) { testminio.Main(m, &srv) }
+func TestMain(m *testing.M) { testminio.Main(withCeph{m}, &srv) }
+
+// withCeph stops the Ceph cluster the RGW tests started, if they did.
+type withCeph struct{ m *testing.M }
+
+func (w withCeph) Run() int {
+	defer stopCeph()
+	return w.m.Run()
+}
 
 // newManager returns a Manager on the shared server with its own store.
 func newManager(t *testing.T) *Manager {

@@ -49,11 +49,11 @@ func TestTwoServersNeverMix(t *testing.T) {
 	tb := &tenant{t: t, cfg: newTenantOn(t, other, cb.Username, cb.Password)}
 	tb.must("put", file(t, 300<<10), "s3://"+cb.Bucket+"/b")
 
-	ra, err := a.UpdateUsage(c, []UsageService{{ID: 201, Username: ca.Username, Product: prod}}, UsageOptions{Exact: true})
+	ra, err := a.UpdateUsage(c, []UsageService{{ID: 201, Username: ca.Username, Product: &prod}}, UsageOptions{Exact: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rb, err := b.UpdateUsage(c, []UsageService{{ID: 202, Username: cb.Username, Product: prod}}, UsageOptions{Exact: true})
+	rb, err := b.UpdateUsage(c, []UsageService{{ID: 202, Username: cb.Username, Product: &prod}}, UsageOptions{Exact: true})
 	if err != nil {
 		t.Fatal(err)
 	}

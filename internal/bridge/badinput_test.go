@@ -128,7 +128,8 @@ var productFields = []fieldSpec{
 	{"group", 's'}, {"policy", 's'}, {"limitPolicy", 's'}, {"allowForeignResources", 'b'}, {"historyDays", 'n'},
 	{"instructionUrl", 's'}, {"defaultBucket", 'b'}, {"bucketSuffix", 's'}, {"passwordDisplay", 's'},
 	{"usernameRule", 's'}, {"passwordRule", 's'}, {"publicEndpoint", 's'}, {"usageMode", 's'},
-	{"checkIntervalMinutes", 'n'},
+	{"checkIntervalMinutes", 'n'}, {"permissions", 's'}, {"selfService", 's'},
+	{"traffic", 'b'}, {"egressAllowanceGB", 'f'}, {"egressTemplate", 's'},
 }
 
 // paramFields are the params of each action that takes them.
@@ -138,11 +139,29 @@ var paramFields = map[string][]fieldSpec{
 		{"params.services.0.id", 'n'}, {"params.services.0.clientId", 'n'}, {"params.services.0.username", 's'},
 		{"params.services.0.status", 's'}, {"params.services.0.product", 'o'}, {"params.services.0.product.diskSpace", 'f'},
 		{"params.services.0.product.unit", 's'}},
-	"usage.notified": {{"params.notices", 'l'}, {"params.notices.0", 'o'}, {"params.notices.0.serviceId", 'n'}, {"params.notices.0.kind", 's'}},
-	"usage.metrics":  {{"params.services", 'l'}, {"params.services.0", 'o'}, {"params.services.0.id", 'n'}, {"params.services.0.username", 's'}},
+	"usage.notified": {{"params.notices", 'l'}, {"params.notices.0", 'o'}, {"params.notices.0.serviceId", 'n'}, {"params.notices.0.kind", 's'},
+		{"params.notices.0.period", 's'}},
+	"usage.metrics": {{"params.services", 'l'}, {"params.services.0", 'o'}, {"params.services.0.id", 'n'}, {"params.services.0.username", 's'},
+		{"params.services.0.productKey", 's'}, {"params.products", 'l'}, {"params.products.0", 'o'}, {"params.products.0.key", 's'},
+		{"params.products.0.product", 'o'}, {"params.products.0.product.traffic", 'b'}, {"params.products.0.product.egressAllowanceGB", 'f'}},
 	"render.client": {{"params.page", 's'}, {"params.recalculateUrl", 's'}, {"params.csrf", 's'},
-		{"params.statsUrl", 's'}, {"params.overviewUrl", 's'}, {"params.overridesDir", 's'}},
+		{"params.statsUrl", 's'}, {"params.overviewUrl", 's'}, {"params.overridesDir", 's'},
+		{"params.keysUrl", 's'}, {"params.bucketUrl", 's'}, {"params.actionUrls", 'o'},
+		{"params.bucket", 's'}, {"params.newKey", 'o'}, {"params.newKey.accessKey", 's'}, {"params.newKey.secretKey", 's'}},
+	"bucket.create":     {{"params.initiator", 's'}, {"params.name", 's'}, {"params.objectLock", 'b'}},
+	"bucket.delete":     {{"params.initiator", 's'}, {"params.bucket", 's'}, {"params.confirm", 's'}},
+	"bucket.versioning": {{"params.initiator", 's'}, {"params.bucket", 's'}, {"params.enabled", 'b'}},
+	"bucket.lifecycle": {{"params.initiator", 's'}, {"params.bucket", 's'}, {"params.expireDays", 'n'},
+		{"params.noncurrentDays", 'n'}, {"params.confirm", 'b'}},
+	"bucket.public": {{"params.initiator", 's'}, {"params.bucket", 's'}, {"params.public", 'b'}, {"params.prefix", 's'}},
+	"key.create": {{"params.initiator", 's'}, {"params.label", 's'}, {"params.buckets", 'l'}, {"params.buckets.0", 's'},
+		{"params.readOnly", 'b'}, {"params.expires", 's'}},
+	"key.revoke": {{"params.initiator", 's'}, {"params.accessKey", 's'}},
 }
+
+// selfActions are the self-service actions; each takes a service, a
+// product and params.
+var selfActions = []string{"bucket.create", "bucket.delete", "bucket.versioning", "bucket.lifecycle", "bucket.public", "key.create", "key.revoke"}
 
 func init() {
 	paramFields["render.admin"] = paramFields["render.client"]
@@ -158,7 +177,7 @@ func (w *world) baseRequest(action string) jobj {
 		switch f.kind {
 		case 's':
 			product = append(product, jkv{f.path, `""`})
-		case 'n':
+		case 'n', 'f':
 			product = append(product, jkv{f.path, `0`})
 		case 'b':
 			product = append(product, jkv{f.path, `false`})
@@ -183,12 +202,31 @@ func (w *world) baseRequest(action string) jobj {
 		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"clientId", `1`}, {"username", quote(w.fixture.Username)},
 			{"status", `"Active"`}, {"product", jobj{{"unit", `"GB"`}, {"diskSpace", `10`}}}}}}, {"mode", `"scanner"`}}})
 	case "usage.notified":
-		o = append(o, jkv{"params", jobj{{"notices", jlist{jobj{{"serviceId", `1`}, {"kind", `"warn"`}}}}}})
+		o = append(o, jkv{"params", jobj{{"notices", jlist{jobj{{"serviceId", `1`}, {"kind", `"egress"`}, {"period", `"2026-11"`}}}}}})
 	case "usage.metrics":
-		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"username", quote(w.fixture.Username)}}}}}})
+		o = append(o, jkv{"params", jobj{{"services", jlist{jobj{{"id", `1`}, {"username", quote(w.fixture.Username)}, {"productKey", `"7"`}}}},
+			{"products", jlist{jobj{{"key", `"7"`}, {"product", jobj{{"traffic", `true`}, {"egressAllowanceGB", `10`}}}}}}}})
 	case "render.client", "render.admin":
 		o = append(o, jkv{"params", jobj{{"page", `"overview"`}, {"recalculateUrl", `""`}, {"csrf", `""`},
-			{"statsUrl", `""`}, {"overviewUrl", `""`}, {"overridesDir", `""`}}})
+			{"statsUrl", `""`}, {"overviewUrl", `""`}, {"overridesDir", `""`}, {"keysUrl", `""`}, {"bucketUrl", `""`},
+			{"actionUrls", jobj{{"bucket.create", `""`}}}, {"bucket", `""`},
+			{"newKey", jobj{{"accessKey", `"PQMAAAAAAAAAAAAAAAAA"`}, {"secretKey", `"new-key-secret-1"`}}}}})
+	case "bucket.create":
+		o = append(o, jkv{"params", jobj{{"initiator", `"client"`}, {"name", `"photos"`}, {"objectLock", `false`}}})
+	case "bucket.delete":
+		o = append(o, jkv{"params", jobj{{"initiator", `"client"`}, {"bucket", quote(w.fixture.Username + "-gone")}, {"confirm", `""`}}})
+	case "bucket.versioning":
+		o = append(o, jkv{"params", jobj{{"initiator", `"client"`}, {"bucket", quote(w.fixture.Username + "-data")}, {"enabled", `true`}}})
+	case "bucket.lifecycle":
+		o = append(o, jkv{"params", jobj{{"initiator", `"client"`}, {"bucket", quote(w.fixture.Username + "-data")},
+			{"expireDays", `0`}, {"noncurrentDays", `0`}, {"confirm", `false`}}})
+	case "bucket.public":
+		o = append(o, jkv{"params", jobj{{"initiator", `"client"`}, {"bucket", quote(w.fixture.Username + "-data")}, {"public", `false`}, {"prefix", `""`}}})
+	case "key.create":
+		o = append(o, jkv{"params", jobj{{"initiator", `"client"`}, {"label", `"backup"`}, {"buckets", jlist{quote(w.fixture.Username + "-data")}},
+			{"readOnly", `true`}, {"expires", `""`}}})
+	case "key.revoke":
+		o = append(o, jkv{"params", jobj{{"initiator", `"admin"`}, {"accessKey", `"PQMNOSUCHKEYATALL00"`}}})
 	}
 	return o
 }
@@ -291,15 +329,15 @@ type badCase struct {
 var (
 	allActions     []string
 	serverNeeders  []string // every action but product.defaults
-	serviceNeeders = []string{"account.create", "account.suspend", "account.unsuspend", "account.terminate", "account.password",
-		"account.package", "account.info", "policy.apply", "usage.recalculate", "render.client", "render.admin"}
-	userNeeders = []string{"account.suspend", "account.unsuspend", "account.terminate", "account.password",
-		"account.package", "account.info", "policy.apply", "usage.recalculate"}
-	productNeeders = []string{"account.create", "account.package", "policy.apply", "usage.recalculate", "render.client", "render.admin"}
-	policyReaders  = []string{"account.create", "account.package", "policy.apply", "usage.recalculate"}
-	storeNeeders   = []string{"account.create", "account.suspend", "account.unsuspend", "account.terminate", "account.password",
+	serviceNeeders = append([]string{"account.create", "account.suspend", "account.unsuspend", "account.terminate", "account.password",
+		"account.package", "account.info", "policy.apply", "usage.recalculate", "render.client", "render.admin"}, selfActions...)
+	userNeeders = append([]string{"account.suspend", "account.unsuspend", "account.terminate", "account.password",
+		"account.package", "account.info", "policy.apply", "usage.recalculate"}, selfActions...)
+	productNeeders = append([]string{"account.create", "account.unsuspend", "account.password", "account.package", "policy.apply", "usage.recalculate", "render.client", "render.admin"}, selfActions...)
+	policyReaders  = append([]string{"account.create", "account.unsuspend", "account.password", "account.package", "policy.apply", "usage.recalculate"}, selfActions...)
+	storeNeeders   = append([]string{"account.create", "account.suspend", "account.unsuspend", "account.terminate", "account.password",
 		"account.package", "account.info", "policy.apply", "usage.update", "usage.recalculate", "usage.notified", "usage.metrics",
-		"render.client", "render.admin"}
+		"render.client", "render.admin"}, selfActions...)
 	noParams = []string{"server.check", "account.create", "account.suspend", "account.unsuspend", "account.terminate",
 		"account.password", "account.package", "account.info", "account.list", "usage.recalculate"}
 )
@@ -311,6 +349,16 @@ func init() {
 			serverNeeders = append(serverNeeders, a)
 		}
 	}
+}
+
+// eleven is a list of eleven of user's buckets: one more than a key's
+// scope may name.
+func eleven(user string) jlist {
+	var l jlist
+	for i := range 11 {
+		l = append(l, quote(fmt.Sprintf("%s-b%d", user, i)))
+	}
+	return l
 }
 
 // policyOf returns a valid-JSON policy of about size bytes: one statement
@@ -418,11 +466,12 @@ func badValueCases() []badCase {
 		badCase{"group space", productNeeders, "product.group", `"gold members"`, domain.EINVALID, "product.group"},
 		badCase{"group zero width", productNeeders, "product.group", `"gold\u200d"`, domain.EINVALID, "product.group"},
 		badCase{"group 65", productNeeders, "product.group", quote(strings.Repeat("g", 65)), domain.EINVALID, "product.group"},
-		badCase{"instructionUrl javascript", productNeeders, "product.instructionUrl", `"javascript:alert(1)"`, domain.EINVALID, "product.instructionUrl"},
-		badCase{"instructionUrl ftp", productNeeders, "product.instructionUrl", `"ftp://example.com/"`, domain.EINVALID, "product.instructionUrl"},
+		// The pages leave a bad display setting out instead (TestBadInstructionLinkKeepsThePage).
+		badCase{"instructionUrl javascript", policyReaders, "product.instructionUrl", `"javascript:alert(1)"`, domain.EINVALID, "product.instructionUrl"},
+		badCase{"instructionUrl ftp", policyReaders, "product.instructionUrl", `"ftp://example.com/"`, domain.EINVALID, "product.instructionUrl"},
 		badCase{"bucketSuffix upper", productNeeders, "product.bucketSuffix", `"Data"`, domain.EINVALID, "product.bucketSuffix"},
 		badCase{"bucketSuffix emoji", productNeeders, "product.bucketSuffix", `"😀"`, domain.EINVALID, "product.bucketSuffix"},
-		badCase{"passwordDisplay", productNeeders, "product.passwordDisplay", `"maybe"`, domain.EINVALID, "product.passwordDisplay"},
+		badCase{"passwordDisplay", policyReaders, "product.passwordDisplay", `"maybe"`, domain.EINVALID, "product.passwordDisplay"},
 		badCase{"passwordRule short", productNeeders, "product.passwordRule", `"4:abcdefghijk"`, domain.EINVALID, "product.passwordRule"},
 		badCase{"passwordRule few", productNeeders, "product.passwordRule", `"16:abc"`, domain.EINVALID, "product.passwordRule"},
 		badCase{"passwordRule unicode", productNeeders, "product.passwordRule", `"16:abcdefghijä"`, domain.EINVALID, "product.passwordRule"},
@@ -453,10 +502,57 @@ func badValueCases() []badCase {
 		badCase{"notice kind", []string{"usage.notified"}, "params.notices.0.kind", `"spam"`, domain.EINVALID, "params.notices"},
 		badCase{"notice service 0", []string{"usage.notified"}, "params.notices.0.serviceId", `0`, domain.EINVALID, "params.notices"},
 		badCase{"metrics id 0", []string{"usage.metrics"}, "params.services.0.id", `0`, domain.EINVALID, "params.services"},
+		badCase{"metrics productKey unknown", []string{"usage.metrics"}, "params.services.0.productKey", `"8"`, domain.EINVALID, "params.services.productKey"},
+		badCase{"metrics products key empty", []string{"usage.metrics"}, "params.products.0.key", `""`, domain.EMISSING, "params.products.key"},
+		badCase{"metrics products 60k", []string{"usage.metrics"}, "params.products", "[" + strings.TrimSuffix(strings.Repeat(`{"key":"k","product":{}},`, MaxListLen+1), ",") + "]", domain.ETOOLARGE, "params.products"},
+		badCase{"notice egress without period", []string{"usage.notified"}, "params.notices.0.period", `""`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period 13", []string{"usage.notified"}, "params.notices.0.period", `"2026-13"`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period words", []string{"usage.notified"}, "params.notices.0.period", `"November 2026"`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period RTL", []string{"usage.notified"}, "params.notices.0.period", `"‮2026-11"`, domain.EINVALID, "params.notices.period"},
+		badCase{"notice egress period invalid UTF-8", []string{"usage.notified"}, "params.notices.0.period", "\"2026-\xff\"", domain.EINVALID, "params.notices.period"},
+		badCase{"egressAllowanceGB negative", productNeeders, "product.egressAllowanceGB", `-1`, domain.EINVALID, "product.egressAllowanceGB"},
+		badCase{"egressAllowanceGB 1e308", productNeeders, "product.egressAllowanceGB", `1e308`, domain.EINVALID, "product.egressAllowanceGB"},
+		tooLong("product.egressTemplate", productNeeders),
+		tooLong("params.notices.0.period", []string{"usage.notified"}),
+		tooLong("params.services.0.productKey", []string{"usage.metrics"}),
 		badCase{"page", []string{"render.client", "render.admin"}, "params.page", `"../../etc/passwd"`, domain.EINVALID, "params.page"},
 		badCase{"overridesDir NUL", []string{"render.client", "render.admin"}, "params.overridesDir", `"/tmp/a\u0000b"`, domain.EINVALID, "overrides"},
 		badCase{"overridesDir invalid UTF-8", []string{"render.client", "render.admin"}, "params.overridesDir", "\"/tmp/\xff\"", domain.EINVALID, "params.overridesDir"},
 		badCase{"services username invalid UTF-8", []string{"usage.update", "usage.metrics"}, "params.services.0.username", "\"1-\xc0\xaf\"", domain.EINVALID, "params.services.0.username"},
+		badCase{"selfService word", productNeeders, "product.selfService", `"buckets=10 disks=2"`, domain.EINVALID, "product.selfService"},
+		badCase{"selfService too many", productNeeders, "product.selfService", `"keys=101"`, domain.EINVALID, "product.selfService"},
+		badCase{"initiator missing", selfActions, "params.initiator", `""`, domain.EMISSING, "params.initiator"},
+		badCase{"initiator other", selfActions, "params.initiator", `"tenant"`, domain.EINVALID, "params.initiator"},
+		badCase{"bucket name empty", []string{"bucket.create"}, "params.name", `"  "`, domain.EMISSING, "params.name"},
+		badCase{"bucket name upper", []string{"bucket.create"}, "params.name", `"Photos"`, domain.EINVALIDNAME, "params.name"},
+		badCase{"bucket name path", []string{"bucket.create"}, "params.name", `"../1-10-data"`, domain.EINVALIDNAME, "params.name"},
+		badCase{"bucket name dots", []string{"bucket.create"}, "params.name", `"a.b"`, domain.EINVALIDNAME, "params.name"},
+		badCase{"bucket name RTL", []string{"bucket.create"}, "params.name", `"\u202eatad"`, domain.EINVALIDNAME, "params.name"},
+		badCase{"bucket name 60", []string{"bucket.create"}, "params.name", quote(strings.Repeat("a", 60)), domain.EINVALIDNAME, "params.name"},
+		badCase{"bucket of another tenant", []string{"bucket.delete", "bucket.versioning", "bucket.lifecycle", "bucket.public"}, "params.bucket", `"1-10-data"`, domain.EINVALIDNAME, "params.bucket"},
+		badCase{"bucket outside any", []string{"bucket.delete", "bucket.versioning", "bucket.lifecycle", "bucket.public"}, "params.bucket", `"other"`, domain.EINVALIDNAME, "params.bucket"},
+		badCase{"bucket not a name", []string{"bucket.delete", "bucket.versioning", "bucket.lifecycle", "bucket.public"}, "params.bucket", `"1-1-A_B"`, domain.EINVALIDNAME, "params.bucket"},
+		badCase{"bucket empty", []string{"bucket.delete", "bucket.versioning", "bucket.lifecycle", "bucket.public"}, "params.bucket", `""`, domain.EMISSING, "params.bucket"},
+		badCase{"enabled missing", []string{"bucket.versioning"}, "params.enabled", `null`, domain.EINVALID, "params.enabled"},
+		badCase{"expireDays -1", []string{"bucket.lifecycle"}, "params.expireDays", `-1`, domain.EINVALID, "params.expireDays"},
+		badCase{"noncurrentDays 36501", []string{"bucket.lifecycle"}, "params.noncurrentDays", `36501`, domain.EINVALID, "params.noncurrentDays"},
+		badCase{"expiry unconfirmed", []string{"bucket.lifecycle"}, "params.expireDays", `30`, domain.EINVALID, "params.confirm"},
+		badCase{"prefix wildcard", []string{"bucket.public"}, "params.prefix", `"*"`, domain.EINVALID, "params.prefix"},
+		badCase{"prefix variable", []string{"bucket.public"}, "params.prefix", `"${aws:username}/"`, domain.EINVALID, "params.prefix"},
+		badCase{"label control", []string{"key.create"}, "params.label", `"a\nb"`, domain.EINVALID, "params.label"},
+		badCase{"label 61", []string{"key.create"}, "params.label", quote(strings.Repeat("é", 61)), domain.EINVALID, "params.label"},
+		badCase{"scope of another tenant", []string{"key.create"}, "params.buckets.0", `"1-10-data"`, domain.EINVALIDNAME, "params.buckets"},
+		badCase{"scope eleven", []string{"key.create"}, "params.buckets", eleven("1-1"), domain.EINVALID, "params.buckets"},
+		badCase{"expires word", []string{"key.create"}, "params.expires", `"tomorrow"`, domain.EINVALID, "params.expires"},
+		badCase{"expires past", []string{"key.create"}, "params.expires", `"2020-01-01"`, domain.EINVALID, "params.expires"},
+		badCase{"expires ten years", []string{"key.create"}, "params.expires", `"2099-01-01"`, domain.EINVALID, "params.expires"},
+		badCase{"access key empty", []string{"key.revoke"}, "params.accessKey", `""`, domain.EMISSING, "params.accessKey"},
+		badCase{"access key space", []string{"key.revoke"}, "params.accessKey", `"PQM A"`, domain.EINVALID, "params.accessKey"},
+		badCase{"access key short", []string{"key.revoke"}, "params.accessKey", `"PQ"`, domain.EINVALID, "params.accessKey"},
+		badCase{"page bucket name", []string{"render.client"}, "params.page", `"bucket"`, domain.EMISSING, "params.bucket"},
+		badCase{"newKey access", []string{"render.client"}, "params.newKey.accessKey", `"a b"`, domain.EINVALID, "params.newKey.accessKey"},
+		badCase{"newKey secret", []string{"render.client"}, "params.newKey.secretKey", `"a\u0000b"`, domain.EINVALID, "params.newKey.secretKey"},
+		badCase{"bucket on overview", []string{"render.client"}, "params.bucket", `"1-1-data"`, domain.EINVALID, "params.bucket"},
 		tooLong("params.csrf", []string{"render.client", "render.admin"}),
 		tooLong("params.services.0.username", []string{"usage.update", "usage.metrics"}),
 		tooLong("params.services.0.product.unit", []string{"usage.update"}),
@@ -663,6 +759,14 @@ var requestSeeds = []string{
 	`{"v":1,"action":"render.client","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@","lang":"german"},"product":{},"params":{"page":"stats"}}`,
 	`{"v":1,"action":"render.admin","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{}}`,
 	`{"v":1,"action":"account.terminate","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"}}`,
+	`{"v":1,"action":"bucket.create","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@","status":"Active"},"product":{"selfService":"buckets=3"},"params":{"initiator":"client","name":"fz"}}`,
+	`{"v":1,"action":"bucket.delete","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{},"params":{"initiator":"admin","bucket":"@USER@-fz","confirm":"@USER@-fz"}}`,
+	`{"v":1,"action":"bucket.versioning","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{},"params":{"initiator":"admin","bucket":"@USER@-data","enabled":true}}`,
+	`{"v":1,"action":"bucket.lifecycle","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{},"params":{"initiator":"admin","bucket":"@USER@-data","expireDays":3650,"confirm":true}}`,
+	`{"v":1,"action":"bucket.public","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{"permissions":"public"},"params":{"initiator":"client","bucket":"@USER@-data","public":true,"prefix":"site/"}}`,
+	`{"v":1,"action":"key.create","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@","lang":"arabic"},"product":{"selfService":"keys=2"},"params":{"initiator":"client","label":"fz","buckets":["@USER@-data"],"readOnly":true,"expires":"2020-01-01"}}`,
+	`{"v":1,"action":"key.revoke","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{},"params":{"initiator":"client","accessKey":"PQMAAAAAAAAAAAAAAAAA"}}`,
+	`{"v":1,"action":"render.client","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"@USER@"},"product":{},"params":{"page":"bucket","bucket":"@USER@-data","actionUrls":{"bucket.delete":"x"}}}`,
 	`{"v":1,"v":1,"action":"server.check","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"}}`,
 	`{"v":1,"action":"account.suspend","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"12-34","Username":"@USER@"}}`,
 	`{"v":1,"action":"account.terminate","server":{"id":1,"endpoint":"@ENDPOINT@","accessKey":"@ACCESS@","secretKey":"@SECRET@"},"store":{"path":"@STORE@"},"service":{"id":1,"username":"\u202e@USER@"}}`,
@@ -693,6 +797,13 @@ func TestBadInputLeavesNoStore(t *testing.T) {
 		"usage.metrics":     {"params.services.0.id", `-1`},
 		"render.client":     {"params.page", `"admin"`},
 		"render.admin":      {"params.overridesDir", `"/tmp/a\u0000b"`},
+		"bucket.create":     {"params.name", `"../1-10-data"`},
+		"bucket.delete":     {"params.bucket", `"1-10-data"`},
+		"bucket.versioning": {"params.bucket", `"other"`},
+		"bucket.lifecycle":  {"params.expireDays", `36501`},
+		"bucket.public":     {"params.prefix", `"*"`},
+		"key.create":        {"params.buckets.0", `"1-10-data"`},
+		"key.revoke":        {"params.accessKey", `"a b"`},
 	}
 	for _, action := range storeNeeders {
 		path := filepath.Join(t.TempDir(), "sub", "usage.db")

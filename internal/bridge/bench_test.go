@@ -475,7 +475,7 @@ func usageServiceList(n int) []account.UsageService {
 	for i := range out {
 		id := i + 1
 		out[i] = account.UsageService{ID: int64(id), ClientID: 1, Username: usageUser(id), Status: "Active",
-			Product: domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 1100}}
+			Product: &domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 1100}}
 	}
 	return out
 }

@@ -43,6 +43,8 @@ type Env struct {
 type Renderer interface {
 	Client(w io.Writer, p view.ClientPage) error
 	Admin(w io.Writer, p view.AdminPage) error
+	// Refusal says why a client's self-service action failed, in lang.
+	Refusal(lang, refusal, code string) string
 }
 
 // Response is the one JSON object written to stdout.
@@ -57,6 +59,9 @@ type ErrorBody struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	Retryable bool   `json:"retryable"`
+	// Text is, for a client's self-service action, the reason in the
+	// client's language: what the client is shown instead of Message.
+	Text string `json:"text,omitempty"`
 }
 
 // rejected lists the codes that mean "refused before anything was touched".
@@ -91,7 +96,7 @@ func Run(ctx context.Context, in io.Reader, out io.Writer, env Env) int {
 			env.Log.Error("internal error", "action", action, "err", err.Error())
 		}
 		resp.Result = nil
-		resp.Error = &ErrorBody{Code: code, Message: domain.ErrorMessage(err), Retryable: domain.IsRetryable(err)}
+		resp.Error = &ErrorBody{Code: code, Message: domain.ErrorMessage(err), Retryable: domain.IsRetryable(err), Text: refusalText(req, env, err)}
 		status = ExitFailed
 		if rejected[code] {
 			status = ExitRejected

@@ -225,6 +225,26 @@ func (w *world) cleanup(t testing.TB, action string, serviceID int64, o outcome)
 			t.Fatalf("%v", err)
 		}
 	}
+	// What the self-service actions made, so buckets and keys do not pile
+	// up on the fixture (and its maximums are not reached).
+	if action == "bucket.create" && o.resp.OK {
+		var made account.BucketMade
+		if json.Unmarshal(o.resp.Result, &made) == nil && made.Bucket != "" {
+			_, _ = w.direct.DeleteBucket(ctx, w.fixture, domain.Product{}, made.Bucket, made.Bucket, account.ByAdmin)
+		}
+	}
+	if action == "bucket.public" && o.resp.OK {
+		var set account.PublicSet
+		if json.Unmarshal(o.resp.Result, &set) == nil && set.Public {
+			_, _ = w.direct.SetPublicRead(ctx, w.fixture, domain.Product{}, set.Bucket, false, "", account.ByAdmin)
+		}
+	}
+	if action == "key.create" && o.resp.OK {
+		var made account.KeyMade
+		if json.Unmarshal(o.resp.Result, &made) == nil && made.AccessKey != "" {
+			_ = w.direct.RevokeKey(ctx, w.fixture, domain.Product{}, made.AccessKey, account.ByAdmin)
+		}
+	}
 }
 
 // recorder logs every request the proxy passes to MinIO.
@@ -290,7 +310,8 @@ var knownCodes = map[string]bool{
 	domain.EINVALID: true, domain.ETOOLARGE: true, domain.EINVALIDNAME: true, domain.EINVALIDPOL: true,
 	domain.ECONFLICT: true, domain.ENOTFOUND: true, domain.ERETENTION: true, domain.EUNAUTHORIZED: true,
 	domain.EUNAVAILABLE: true, domain.ETIMEOUT: true, domain.ETLS: true, domain.EREMOTE: true,
-	domain.ESTORE: true, domain.EINTERNAL: true,
+	domain.ESTORE: true, domain.EINTERNAL: true, domain.ELIMIT: true, domain.ENOTALLOWED: true, domain.ENOTEMPTY: true,
+	domain.EUNSUPPORTED: true,
 }
 
 // traceMarks are what a Go panic or stack trace leaves in text.
@@ -600,7 +621,8 @@ func FuzzProduct(f *testing.F) {
 	})
 }
 
-var paramsActions = []string{"policy.apply", "usage.update", "usage.notified", "usage.metrics", "render.client", "render.admin"}
+var paramsActions = []string{"policy.apply", "usage.update", "usage.notified", "usage.metrics", "render.client", "render.admin",
+	"bucket.create", "bucket.delete", "bucket.versioning", "bucket.lifecycle", "bucket.public", "key.create", "key.revoke"}
 
 // FuzzParams fuzzes the params object, as raw bytes, of every action that
 // takes one.
@@ -622,6 +644,13 @@ func FuzzParams(f *testing.F) {
 	f.Add(uint8(5), []byte(`{"overridesDir":"/nonexistent\u0000dir"}`))
 	f.Add(uint8(5), []byte(`null`))
 	f.Add(uint8(5), []byte(`[]`))
+	f.Add(uint8(6), []byte(`{"initiator":"client","name":"fz-\u0000"}`))
+	f.Add(uint8(7), []byte(`{"initiator":"admin","bucket":"1-10-data","confirm":"1-10-data"}`))
+	f.Add(uint8(8), []byte(`{"initiator":"client","bucket":"@USER@-data","enabled":null}`))
+	f.Add(uint8(9), []byte(`{"initiator":"client","bucket":"@USER@-data","expireDays":1,"noncurrentDays":-1,"confirm":true}`))
+	f.Add(uint8(10), []byte(`{"initiator":"client","bucket":"@USER@-data","public":true,"prefix":"${aws:username}"}`))
+	f.Add(uint8(11), []byte(`{"initiator":"client","label":"\u202e","buckets":["@USER@-data","@USER@-data"],"expires":"2026-13-01"}`))
+	f.Add(uint8(12), []byte(`{"initiator":"client","accessKey":"@USER@"}`))
 	f.Fuzz(func(t *testing.T, act uint8, params []byte) {
 		w := getWorld(t)
 		action := pick(paramsActions, act)
@@ -632,5 +661,6 @@ func FuzzParams(f *testing.F) {
 		defer cancel()
 		o := w.run(ctx, body)
 		checkOutcome(t, body, o)
+		w.cleanup(t, action, fixtureServiceID, o)
 	})
 }

@@ -42,13 +42,17 @@ type Request struct {
 
 // Server says how to reach MinIO's admin and S3 APIs.
 type Server struct {
-	ID             int64  `json:"id"`
-	Endpoint       string `json:"endpoint"`
-	Secure         bool   `json:"secure"`
-	AccessKey      string `json:"accessKey"`
-	SecretKey      string `json:"secretKey"`
-	CAPem          string `json:"caPem"`
-	Region         string `json:"region"`
+	ID        int64  `json:"id"`
+	Endpoint  string `json:"endpoint"`
+	Secure    bool   `json:"secure"`
+	AccessKey string `json:"accessKey"`
+	SecretKey string `json:"secretKey"`
+	CAPem     string `json:"caPem"`
+	Region    string `json:"region"`
+	// Backend is the server's kind: BackendMinIO (the default) or
+	// BackendRGW. WHMCS has no field for it: the Access Hash (caPem) may
+	// name it on a line of its own, "backend: rgw", beside the CA.
+	Backend        string `json:"backend"`
 	TimeoutSeconds int    `json:"timeoutSeconds"`
 }
 
@@ -462,7 +466,7 @@ func (s *Server) check() error {
 		// Never echo it.
 		return domain.Errorf(domain.EINVALID, "server.secretKey may hold printable characters only")
 	}
-	if !regionName.MatchString(s.Region) {
+	if !regionName().MatchString(s.Region) {
 		return domain.Errorf(domain.EINVALID, "server.region may hold letters, digits, '-', '_' and '.' only (at most 64), not %q", domain.Printable(s.Region))
 	}
 	if s.TimeoutSeconds == 0 {
@@ -471,6 +475,9 @@ func (s *Server) check() error {
 	if s.TimeoutSeconds < 1 || s.TimeoutSeconds > MaxTimeout {
 		return domain.Errorf(domain.EINVALID, "server.timeoutSeconds must be between 1 and %d", MaxTimeout)
 	}
+	if err := s.takeBackend(); err != nil {
+		return err
+	}
 	if strings.TrimSpace(s.CAPem) != "" {
 		if !s.Secure {
 			return domain.Errorf(domain.EINVALID, "server.caPem is set but server.secure is false; tick \"Secure\" to use HTTPS")
@@ -478,6 +485,51 @@ func (s *Server) check() error {
 		if !x509.NewCertPool().AppendCertsFromPEM([]byte(s.CAPem)) {
 			return domain.Errorf(domain.EINVALID, "server.caPem holds no PEM certificate")
 		}
+	}
+	return nil
+}
+
+// Server backends.
+const (
+	BackendMinIO = "minio"
+	BackendRGW   = "rgw"
+)
+
+// takeBackend settles Backend: a "backend: NAME" (or "backend=NAME") line
+// in the Access Hash names it, and is taken out of the CA text; a backend
+// named in both places must agree.
+func (s *Server) takeBackend() error {
+	var rest []string
+	named := ""
+	for _, line := range strings.Split(s.CAPem, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			k, v, ok = strings.Cut(line, "=")
+		}
+		if ok && strings.EqualFold(strings.TrimSpace(k), "backend") {
+			if named != "" {
+				return domain.Errorf(domain.EINVALID, "server.caPem (the Access Hash) names the backend twice")
+			}
+			named = strings.ToLower(strings.TrimSpace(v))
+			continue
+		}
+		rest = append(rest, line)
+	}
+	if named != "" {
+		s.CAPem = strings.Join(rest, "\n")
+	}
+	switch {
+	case named != "" && s.Backend != "" && s.Backend != named:
+		return domain.Errorf(domain.EINVALID, "server.backend is %q but the Access Hash names %q", domain.Printable(s.Backend), domain.Printable(named))
+	case s.Backend == "":
+		s.Backend = named
+	}
+	switch s.Backend {
+	case "":
+		s.Backend = BackendMinIO
+	case BackendMinIO, BackendRGW:
+	default:
+		return domain.Errorf(domain.EINVALID, "the server's backend must be %s or %s, not %q (a line \"backend: rgw\" in the Access Hash for Ceph RGW)", BackendMinIO, BackendRGW, domain.Printable(s.Backend))
 	}
 	return nil
 }
@@ -499,7 +551,7 @@ func (s *Server) RootCAs() *x509.CertPool {
 
 // regionName is what MinIO accepts as a region: empty (the default) or a
 // short name such as us-east-1. It is part of every request's signature.
-var regionName = regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`)
+var regionName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9._-]{0,64}$`) })
 
 // printable reports whether s is valid UTF-8 without control characters.
 // Such characters in a credential would end in a broken HTTP header, which

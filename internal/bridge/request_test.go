@@ -73,7 +73,7 @@ func TestRejectedRequests(t *testing.T) {
 
 func TestNoSecretInErrors(t *testing.T) {
 	const secret = "TopSecret-Value-42"
-	body := `{"v":1,"action":"account.password","server":{"endpoint":"127.0.0.1:1","accessKey":"a","secretKey":"` + secret + `","timeoutSeconds":1},"store":{"path":"` + t.TempDir() + `/u.db"},"service":{"id":1,"username":"abc","password":"` + secret + `x"}}`
+	body := `{"v":1,"action":"account.password","server":{"endpoint":"127.0.0.1:1","accessKey":"a","secretKey":"` + secret + `","timeoutSeconds":1},"store":{"path":"` + t.TempDir() + `/u.db"},"service":{"id":1,"username":"abc","password":"` + secret + `x"},"product":{}}`
 	var out bytes.Buffer
 	status := Run(context.Background(), strings.NewReader(body), &out, testEnv())
 	if strings.Contains(out.String(), secret) {

@@ -36,6 +36,10 @@ const (
 	ETIMEOUT      = "timeout"             // the call's deadline passed
 	ETLS          = "tls"                 // the TLS handshake or certificate check failed
 	EREMOTE       = "minio_error"         // MinIO answered with an error we do not map
+	EUNSUPPORTED  = "unsupported"         // the server does not offer the call (an older release)
+	ELIMIT        = "limit_reached"       // a per-service limit or rate limit refuses the action
+	ENOTALLOWED   = "not_allowed"         // the product or the account's state does not allow the action
+	ENOTEMPTY     = "bucket_not_empty"    // deleting a bucket that holds objects needs its name typed again
 	ESTORE        = "store"               // the usage history database failed
 	EINTERNAL     = "internal"            // a bug; details are in the operator's log
 )
@@ -47,6 +51,10 @@ type Error struct {
 	Code      string
 	Message   string
 	Retryable bool
+	// Refusal names, in one word of the Refuse* constants, why a client's
+	// self-service action was refused; the pages say it in the client's
+	// language. "" for every other error.
+	Refusal string
 
 	// cause is the failure this error describes (an adapter's own error
 	// type, a network error), for errors.Is and errors.As and the
@@ -78,6 +86,21 @@ func Errorf(code, format string, args ...any) *Error {
 // Retryf returns a retryable *Error with a formatted message.
 func Retryf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Retryable: true}
+}
+
+// Refusef returns a non-retryable *Error for a self-service action the
+// module refuses, with refusal (a Refuse* word) for the pages to translate.
+func Refusef(code, refusal, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Refusal: refusal}
+}
+
+// ErrorRefusal returns the Refusal of err's *Error, "" when it has none.
+func ErrorRefusal(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Refusal
+	}
+	return ""
 }
 
 // ErrorCode returns the code of err's *Error, or EINTERNAL for any other error

@@ -18,7 +18,30 @@ type Account struct {
 	State     AccountState
 	CreatedAt time.Time // set on first save, never changed after
 	CheckedAt time.Time // the last usage run that measured it; zero if none
+	// Suspended: the account is suspended; its bucket policies are
+	// withheld until unsuspend.
+	Suspended bool
+	// Terminating: terminate has begun; usage runs leave the account alone.
+	Terminating bool
 }
+
+// WithheldPolicy is a bucket policy the module took off a tenant's bucket
+// (on suspend or at the disk limit), kept to be put back.
+type WithheldPolicy struct {
+	Bucket string
+	Policy string // as MinIO returned it
+	Reason string // WithheldSuspended or WithheldLimited
+	At     time.Time
+}
+
+// Why a bucket policy is withheld.
+const (
+	WithheldSuspended = "suspended"
+	WithheldLimited   = "limited"
+	// WithheldProduct: the product (after a change of package) does not
+	// let tenants publish; it comes back on a product that does.
+	WithheldProduct = "product"
+)
 
 // AccountChange names the stored fields of an account that an action
 // changes. Fields left nil (or "") keep their stored value, so that an
@@ -29,7 +52,12 @@ type AccountChange struct {
 	Username string
 	Group    *string
 	Policy   PolicyState // the policy now applied on the server; "" keeps it
-	Forced   *PolicyState
+	// PolicySig is the digest of what that policy was written from
+	// (Product.PolicySignature); "" keeps it.
+	PolicySig   string
+	Forced      *PolicyState
+	Suspended   *bool
+	Terminating *bool
 }
 
 // Sample is one measurement of one service's storage.
@@ -40,6 +68,9 @@ type Sample struct {
 	Objects   int64
 	Versions  int64
 	Source    string // UsageScanner or UsageExact
+	// Buckets are the figures per bucket, which the pages show; nil when
+	// the measurement did not read them (the stored ones stay).
+	Buckets []Bucket
 }
 
 // DayUsage is one UTC day of a service's usage, for charts.
@@ -56,4 +87,13 @@ type MonthUsage struct {
 	AvgBytes int64     // mean of the daily means, so each day weighs the same
 	MaxBytes int64
 	Days     int // days with samples
+}
+
+// GroupCheck is the last check of a product group: the policies it
+// grants its members and, when it may not be used, why.
+type GroupCheck struct {
+	Group     string
+	Policies  []string
+	Problem   string // "" when tenants may be put in the group
+	CheckedAt time.Time
 }

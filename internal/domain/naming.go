@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -13,12 +14,20 @@ import (
 // A user name doubles as the prefix of its buckets, so it follows the
 // stricter of MinIO's user rules and S3's bucket-name rules: lowercase
 // letters, digits and inner hyphens, 3 to MaxUsernameLen characters.
+//
+// The patterns are compiled on first use, not when the binary starts: most
+// requests use none of them, and every run of the binary pays its start.
 var (
-	userName   = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
-	bucketPart = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
-	groupName  = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
-	macro      = regexp.MustCompile(`\{([a-z_]+?)(?:_(\d+))?\}`)
+	userName   = lazyRegexp(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+	bucketPart = lazyRegexp(`^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$`)
+	groupName  = lazyRegexp(`^[A-Za-z0-9._@-]{1,64}$`)
+	macro      = lazyRegexp(`\{([a-z_]+?)(?:_(\d+))?\}`)
 )
+
+// lazyRegexp compiles pattern on the first call of the returned function.
+func lazyRegexp(pattern string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })
+}
 
 // Name limits. A bucket name is at most 63 characters; the user name leaves
 // room for "-" and a short suffix.
@@ -53,8 +62,8 @@ func RenderUsername(rule string, c NameContext) (string, error) {
 		return "", Errorf(EINVALIDNAME, "the username rule is longer than 200 characters")
 	}
 	var bad error
-	out := macro.ReplaceAllStringFunc(rule, func(m string) string {
-		sub := macro.FindStringSubmatch(m)
+	out := macro().ReplaceAllStringFunc(rule, func(m string) string {
+		sub := macro().FindStringSubmatch(m)
 		name, n := sub[1], sub[2]
 		switch {
 		case name == "client_id" && n == "":
@@ -97,7 +106,7 @@ func ValidateUsername(name string) error {
 	if !utf8.ValidString(name) || len(name) < MinUsernameLen || len(name) > MaxUsernameLen {
 		return Errorf(EINVALIDNAME, "user name %q must be %d to %d characters long", Printable(name), MinUsernameLen, MaxUsernameLen)
 	}
-	if !userName.MatchString(name) {
+	if !userName().MatchString(name) {
 		return Errorf(EINVALIDNAME, "user name %q may hold only lowercase letters, digits and inner hyphens", Printable(name))
 	}
 	if strings.Contains(name, "--") {
@@ -202,7 +211,7 @@ func RandomString(n int, set string) string {
 	return string(b)
 }
 
-var existingUser = regexp.MustCompile(`^[A-Za-z0-9._@=+,-]{3,128}$`)
+var existingUser = lazyRegexp(`^[A-Za-z0-9._@=+,-]{3,128}$`)
 
 // ValidateExistingUsername checks the user name of an account that already
 // exists, possibly imported from MinIO: looser than ValidateUsername, but
@@ -211,8 +220,51 @@ func ValidateExistingUsername(name string) error {
 	if name == "" {
 		return Errorf(EMISSING, "service.username is empty; the account has no MinIO user yet (run Create first)")
 	}
-	if !existingUser.MatchString(name) {
+	if !existingUser().MatchString(name) {
 		return Errorf(EINVALIDNAME, "user name %q is not a valid MinIO user name", Printable(name))
 	}
 	return nil
+}
+
+// HyphenPrefixes returns the names whose namespace holds name's: every
+// part of name before one of its hyphens ("12" for "12-34").
+func HyphenPrefixes(name string) []string {
+	var out []string
+	for i := 1; i < len(name); i++ {
+		if name[i] == '-' {
+			out = append(out, name[:i])
+		}
+	}
+	return out
+}
+
+// ExtensionRange returns the byte-order range [lo, hi) that holds every
+// name extending name after a hyphen ("12-34-x" for "12-34"): '.' follows
+// '-' in ASCII. With HyphenPrefixes and name itself, it gives every name
+// NamespacesOverlap matches, as indexed lookups instead of a scan.
+func ExtensionRange(name string) (lo, hi string) {
+	return name + "-", name + "."
+}
+
+// NameClash is a name recorded in the store that could overlap a new
+// user's bucket namespace: an account of another service (Kind "account"),
+// or a user or bucket the server listed when its names were last taken.
+type NameClash struct {
+	Kind      string // NameAccount, NameTerminated, NameUser or NameBucket
+	Name      string
+	ServiceID int64 // for NameAccount
+}
+
+// Kinds of NameClash.
+const (
+	NameAccount    = "account"
+	NameTerminated = "terminated" // a name terminate removed that a listing has not yet found free
+	NameUser       = "user"
+	NameBucket     = "bucket"
+)
+
+// NameList describes the last listing of a server's user and bucket names.
+type NameList struct {
+	TakenAt        time.Time
+	Users, Buckets int
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,17 @@ func TestProductNormalize(t *testing.T) {
 	if p.Unit != "GB" || p.WarnPercent != 90 || p.HistoryDays != 365 || p.PasswordDisplay != PasswordButton || p.UsernameRule != DefaultUsernameRule || p.UsageMode != UsageScanner {
 		t.Errorf("defaults not filled: %+v", p)
 	}
+	if p.Traffic || p.EgressAllowanceGB != 0 || p.EgressTemplate != "" || p.EgressAllowanceBytes() != 0 {
+		t.Errorf("traffic is measured by default: %+v", p)
+	}
+	p = Product{Traffic: true, EgressAllowanceGB: 2.5}
+	if err := p.Normalize(); err != nil || p.EgressAllowanceBytes() != 5<<29 {
+		t.Errorf("2.5 GB egress = %d, %v", p.EgressAllowanceBytes(), err)
+	}
+	p = Product{EgressAllowanceGB: 2.5}
+	if err := p.Normalize(); err != nil || p.EgressAllowanceBytes() != 0 {
+		t.Errorf("an allowance without traffic measured = %d, %v", p.EgressAllowanceBytes(), err)
+	}
 	p = Product{Unit: "tb", DiskSpace: 1.5}
 	if err := p.Normalize(); err != nil || p.LimitBytes() != 3<<39 {
 		t.Errorf("1.5 TB = %d, %v", p.LimitBytes(), err)
@@ -113,6 +125,8 @@ func TestProductNormalize(t *testing.T) {
 		{InstructionURL: "javascript:alert(1)"}, {InstructionURL: "ftp://x"}, {BucketSuffix: "Data"},
 		{PasswordDisplay: "maybe"}, {PasswordRule: "3:ab"}, {UsageMode: "guess"}, {Group: "a b"},
 		{CheckIntervalMinutes: 1}, {Policy: strings.Repeat("x", MaxPolicyBytes+1)},
+		{EgressAllowanceGB: -1}, {EgressAllowanceGB: math.NaN()}, {EgressAllowanceGB: math.Inf(1)},
+		{Traffic: true, EgressAllowanceGB: MaxEgressAllowanceGB + 1},
 	}
 	for _, b := range bad {
 		if err := b.Normalize(); err == nil {

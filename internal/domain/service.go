@@ -19,10 +19,10 @@ type Created struct {
 	Group    string `json:"group,omitempty"`
 }
 
-// Terminated counts what terminate removed.
+// Terminated counts what terminate removed. The user's access keys go
+// with it; they are not counted (listing them costs an Argon2id).
 type Terminated struct {
-	Username   string `json:"username"`
-	Buckets    int    `json:"buckets"`
-	Objects    int64  `json:"objects"`
-	AccessKeys int    `json:"accessKeys"`
+	Username string `json:"username"`
+	Buckets  int    `json:"buckets"`
+	Objects  int64  `json:"objects"`
 }

@@ -27,8 +27,9 @@ const (
 
 // Notice kinds, as usage.notified reports them back.
 const (
-	NoticeWarn  = "warn"
-	NoticeLimit = "limit"
+	NoticeWarn   = "warn"
+	NoticeLimit  = "limit"
+	NoticeEgress = "egress" // the month's egress passed the product's allowance
 )
 
 // AccountState is what is remembered about an account between runs. The
@@ -40,14 +41,26 @@ type AccountState struct {
 	LimitNotified bool
 	Policy        PolicyState
 	Forced        PolicyState
+	// PolicySig is the digest of what Policy's document was written from
+	// (Product.PolicySignature): when it differs from what the product
+	// gives now, the document is written again.
+	PolicySig string
+	// EgressNotified is the month (00:00 UTC on its first) whose egress
+	// warning was confirmed sent; zero when none is, or egress went back
+	// under the allowance since (see EvaluateEgress).
+	EgressNotified time.Time
 }
 
 // Notice is an email that is due: the WHMCS template to send and its merge
 // variables.
 type Notice struct {
-	Kind     string            `json:"kind"` // NoticeWarn or NoticeLimit
+	Kind     string            `json:"kind"` // NoticeWarn, NoticeLimit or NoticeEgress
 	Template string            `json:"template"`
 	Vars     map[string]string `json:"vars"`
+	// Period is the month an egress notice is about ("2026-11"), which
+	// usage.notified gives back: a notice decided on the last evening of
+	// a month and confirmed after midnight still marks its own month.
+	Period string `json:"period,omitempty"`
 }
 
 // Evaluation is the verdict on one service's usage. WantPolicy is the policy
@@ -67,6 +80,13 @@ type Evaluation struct {
 // from the one last confirmed applied, so the caller knows to call MinIO.
 func (e Evaluation) NeedsPolicyChange() bool {
 	return e.WantPolicy != e.Next.Policy
+}
+
+// NeedsPolicyWrite reports whether the user's policy document must be
+// written: the policy changes, or the document it holds was written from
+// other inputs than p gives now (a product edited, new guards).
+func (e Evaluation) NeedsPolicyWrite(p *Product) bool {
+	return e.NeedsPolicyChange() || e.Next.PolicySig != p.PolicySignature(e.WantPolicy)
 }
 
 // Evaluate judges used bytes against p's limit, given what was remembered

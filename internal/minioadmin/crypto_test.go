@@ -46,8 +46,8 @@ func TestEncryptDataRoundTrip(t *testing.T) {
 	if bytes.Contains(sealed, []byte("s3cr3t-value")) {
 		t.Fatal("ciphertext contains the plaintext")
 	}
-	if id := sealed[saltLen]; id != preferredAlgorithm() {
-		t.Fatalf("EncryptData used id %#x, want %#x", id, preferredAlgorithm())
+	if id := sealed[saltLen]; id != algPBKDF2AESGCM {
+		t.Fatalf("EncryptData used id %#x, want PBKDF2's %#x", id, algPBKDF2AESGCM)
 	}
 	got, err := DecryptData("k1-secret", sealed)
 	if err != nil || !bytes.Equal(got, data) {

@@ -23,6 +23,7 @@ const (
 	CodePolicyAlreadyApplied  = "XMinioAdminPolicyChangeAlreadyApplied" // 400: attach would change nothing
 	CodeInvalidCredentials    = "XMinioInvalidIAMCredentials"           // 400/404: bad keys; also "no such service account"
 	CodeActionNotAllowed      = "XMinioIAMActionNotAllowed"             // 403: the name belongs to another kind of identity
+	CodeServiceAccountTaken   = "XMinioIAMServiceAccountNotAllowed"     // 400: an access key of that name, or a user, exists
 	CodeAccessDenied          = "AccessDenied"                          // 403: the signing credential lacks the right
 	CodeXMinioAccessDenied    = "XMinioAccessDenied"                    // 403: the same, from admin handlers
 	CodeInvalidAccessKeyID    = "InvalidAccessKeyId"                    // 403: the signing access key is unknown
@@ -165,6 +166,9 @@ func translate(err error, doing string) error {
 		return domain.Errorf(domain.EREMOTE, "%s: MinIO's answer could not be read", doing).WithCause(err)
 	}
 	var out *domain.Error
+	if isUnknownRoute(err) {
+		return domain.Errorf(domain.EUNSUPPORTED, "%s: this MinIO release does not offer the call (%s)", doing, me.Code).WithCause(err)
+	}
 	switch me.Code {
 	case CodeNoSuchUser, CodeNoSuchGroup, CodeNoSuchPolicy, CodeNoSuchServiceAccount:
 		out = domain.Errorf(domain.ENOTFOUND, "%s: %s", doing, domain.Printable(me.Message))

@@ -8,11 +8,11 @@ const (
 )
 
 // EncryptData seals data the way MinIO expects an encrypted admin request
-// body, keyed by secret, under a fresh salt: every call pays one Argon2id
-// derivation. The Client caches its key instead (sealer); tests use this to
-// make envelopes of their own.
+// body, keyed by secret, under a fresh salt, with the default envelope.
+// The Client caches its key instead (sealer); tests use this to make
+// envelopes of their own.
 func EncryptData(secret string, data []byte) ([]byte, error) {
-	k, err := newEnvelopeKey(secret, preferredAlgorithm())
+	k, err := newEnvelopeKey(secret, EnvelopePBKDF2.id())
 	if err != nil {
 		return nil, err
 	}

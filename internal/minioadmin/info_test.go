@@ -37,3 +37,22 @@ func TestServerInfoDriveCounts(t *testing.T) {
 		t.Fatalf("online %d offline %d version %q", info.DrivesOnline(), info.DrivesOffline(), info.Version())
 	}
 }
+
+// StorageInfo tells the drives and their states as ServerInfo does.
+func TestStorageInfoAgreesWithServerInfo(t *testing.T) {
+	c, ctx := newClient(t), testCtx(t)
+	si, err := c.ServerInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.StorageInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode != "online" || st.DrivesOnline() != si.DrivesOnline() || st.DrivesOffline() != si.DrivesOffline() || st.DrivesOnline() != 4 {
+		t.Fatalf("storage info %+v, server info drives %d/%d", st, si.DrivesOnline(), si.DrivesOffline())
+	}
+	if d := st.Servers[0].Drives[0]; d.TotalSpace == 0 || d.Path == "" || d.UUID == "" {
+		t.Fatalf("drive = %+v", d)
+	}
+}

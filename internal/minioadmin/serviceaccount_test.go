@@ -154,3 +154,40 @@ func TestRemoveUserRemovesServiceAccounts(t *testing.T) {
 		t.Fatalf("service account outlived its user: %v", err)
 	}
 }
+
+// The module's own keys: its name, a label in any language as the
+// description, an expiry MinIO keeps to the second, and a name that is
+// taken answered as a conflict the caller can draw again on.
+func TestCreateAccessKey(t *testing.T) {
+	c := newClient(t)
+	ctx := testCtx(t)
+	user, _ := mustAddUser(t, c)
+	access, secret := domain.NewAccessKeyPair()
+	expires := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	req := domain.NewKeyRequest{Parent: user, AccessKey: access, SecretKey: secret, Description: "Sauvegarde – 写真",
+		Policy: []byte(policyDoc("only-this-bucket")), Expires: expires}
+	if strings.Contains(fmt.Sprint(req), secret) || strings.Contains(fmt.Sprintf("%#v", req), secret) {
+		t.Fatal("printing the request leaks the secret key")
+	}
+	if err := c.CreateAccessKey(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.ListServiceAccounts(ctx, user)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("%+v %v", list, err)
+	}
+	k := list[0]
+	if k.AccessKey != access || k.Name != KeyName || k.Description != req.Description || k.ImpliedPolicy || !k.Expiration.Equal(expires) {
+		t.Fatalf("listed %+v, want expiry %s", k, expires)
+	}
+	other, _ := mustAddUser(t, c)
+	req.Parent = other
+	err = c.CreateAccessKey(ctx, req)
+	if domain.ErrorCode(err) != domain.ECONFLICT || strings.Contains(err.Error(), secret) {
+		t.Fatalf("a taken access key name: %v", err)
+	}
+	req.AccessKey = other
+	if err := c.CreateAccessKey(ctx, req); domain.ErrorCode(err) != domain.ECONFLICT {
+		t.Fatalf("an access key named after a user: %v", err)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sort"
 	"strings"
 	"time"
 
@@ -33,7 +32,10 @@ type Config struct {
 
 // Client wraps a minio-go client.
 type Client struct {
-	mc *minio.Client
+	mc   *minio.Client
+	core minio.Core // the same client, for the multipart calls
+	cfg  Config
+	tr   http.RoundTripper
 }
 
 // New returns a Client. It makes no request.
@@ -50,36 +52,137 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, domain.Errorf(domain.EINVALID, "server.endpoint: %s", domain.Printable(err.Error()))
 	}
-	return &Client{mc: mc}, nil
+	return &Client{mc: mc, core: minio.Core{Client: mc}, cfg: cfg, tr: tr}, nil
+}
+
+// CredentialsWork reports whether accessKey and secretKey sign requests
+// the server accepts: false when it refuses the key or the signature (a
+// wrong secret, a disabled or unknown user). A refusal of the request
+// itself (AccessDenied, as a limited policy may answer) comes after the
+// signature was accepted, so the credentials work.
+func (c *Client) CredentialsWork(ctx context.Context, accessKey, secretKey string) (bool, error) {
+	mc, err := minio.New(c.cfg.Endpoint, &minio.Options{
+		Creds:     credentials.NewStaticV4(accessKey, secretKey, ""),
+		Secure:    c.cfg.Secure,
+		Region:    c.cfg.Region,
+		Transport: c.tr,
+	})
+	if err != nil {
+		return false, domain.Errorf(domain.EINVALID, "server.endpoint: %s", domain.Printable(err.Error()))
+	}
+	// One bucket, by name: listing them makes MinIO weigh the key's
+	// policy against every bucket on the server (over a second at 30,000).
+	// The bucket named after the key is in its own namespace.
+	_, err = mc.GetBucketLocation(ctx, accessKey)
+	switch minio.ToErrorResponse(err).Code {
+	case "":
+		if err != nil {
+			return false, Translate(err, "check the credentials of "+accessKey)
+		}
+		return true, nil
+	case "AccessDenied", "NoSuchBucket":
+		return true, nil
+	case "InvalidAccessKeyId", "SignatureDoesNotMatch", "XMinioInvalidIAMCredentials":
+		return false, nil
+	}
+	return false, Translate(err, "check the credentials of "+accessKey)
+}
+
+// BucketPolicy returns the bucket's policy as MinIO stores it, "" when it
+// has none.
+func (c *Client) BucketPolicy(ctx context.Context, bucket string) (string, error) {
+	p, err := c.mc.GetBucketPolicy(ctx, bucket)
+	if minio.ToErrorResponse(err).Code == "NoSuchBucket" {
+		return "", nil
+	}
+	return p, Translate(err, "read the policy of bucket "+bucket)
+}
+
+// SetBucketPolicy writes the bucket's policy; "" removes it. Removing a
+// policy that is not there, or from a bucket that is gone, is fine.
+func (c *Client) SetBucketPolicy(ctx context.Context, bucket, policy string) error {
+	err := c.mc.SetBucketPolicy(ctx, bucket, policy)
+	if policy == "" && minio.ToErrorResponse(err).Code == "NoSuchBucket" {
+		return nil
+	}
+	doing := "write the policy of bucket " + bucket
+	if policy == "" {
+		doing = "remove the policy of bucket " + bucket
+	}
+	return Translate(err, doing)
+}
+
+// upload is a multipart upload in progress and the bytes its parts hold.
+type upload struct {
+	key, id string
+	bytes   int64
+}
+
+// uploads returns the bucket's multipart uploads in progress with the size
+// of their parts: one listing per bucket, and one per 1,000 parts of each
+// upload. MinIO lists only the uploads started on the node that answers
+// since it last started; the others end at its stale-upload expiry (24
+// hours by default).
+func (c *Client) uploads(ctx context.Context, bucket string) ([]upload, error) {
+	var out []upload
+	for u := range c.mc.ListIncompleteUploads(ctx, bucket, "", true) {
+		if u.Err != nil {
+			if minio.ToErrorResponse(u.Err).Code == "NoSuchBucket" {
+				return nil, nil
+			}
+			return nil, Translate(u.Err, "list the uploads in progress in "+bucket)
+		}
+		up := upload{key: u.Key, id: u.UploadID}
+		for marker := 0; ; {
+			parts, err := c.core.ListObjectParts(ctx, bucket, u.Key, u.UploadID, marker, 1000)
+			if err != nil {
+				if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+					break // completed or aborted meanwhile
+				}
+				return nil, Translate(err, "list the parts of an upload in "+bucket)
+			}
+			for _, p := range parts.ObjectParts {
+				up.bytes += p.Size
+			}
+			if !parts.IsTruncated {
+				break
+			}
+			marker = parts.NextPartNumberMarker
+		}
+		out = append(out, up)
+	}
+	return out, nil
 }
 
 // ListBuckets returns every bucket on the server, sorted by name.
 func (c *Client) ListBuckets(ctx context.Context) ([]domain.Bucket, error) {
-	bs, err := c.mc.ListBuckets(ctx)
-	if err != nil {
-		return nil, Translate(err, "list buckets")
-	}
-	out := make([]domain.Bucket, 0, len(bs))
-	for _, b := range bs {
-		out = append(out, domain.Bucket{Name: b.Name, Created: b.CreationDate})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	return c.bucketsWhere(ctx, func(string) bool { return true })
 }
 
 // BucketsOf returns the buckets in user's namespace.
 func (c *Client) BucketsOf(ctx context.Context, user string) ([]domain.Bucket, error) {
-	all, err := c.ListBuckets(ctx)
+	return c.bucketsWhere(ctx, func(b string) bool { return domain.OwnsBucket(user, b) })
+}
+
+func (c *Client) bucketsWhere(ctx context.Context, keep func(string) bool) ([]domain.Bucket, error) {
+	names, err := c.bucketNames(ctx, keep)
 	if err != nil {
 		return nil, err
 	}
-	var out []domain.Bucket
-	for _, b := range all {
-		if domain.OwnsBucket(user, b.Name) {
-			out = append(out, b)
-		}
+	out := make([]domain.Bucket, len(names))
+	for i, n := range names {
+		out[i] = domain.Bucket{Name: n}
 	}
 	return out, nil
+}
+
+// BucketExists asks the server about one bucket by name.
+func (c *Client) BucketExists(ctx context.Context, name string) (bool, error) {
+	ok, err := c.mc.BucketExists(ctx, name)
+	if err != nil {
+		return false, Translate(err, "look up bucket "+name)
+	}
+	return ok, nil
 }
 
 // MakeBucket creates a bucket; one that already exists and is ours is fine.
@@ -95,10 +198,19 @@ func (c *Client) MakeBucket(ctx context.Context, name string) error {
 	return Translate(err, "create bucket "+name)
 }
 
-// Measure lists every version in the bucket and adds them up. Exact, and one
-// request per 1000 versions.
+// Measure lists every version in the bucket and adds them up, with the
+// parts of uploads in progress: they take space as soon as they are sent,
+// though no listing of objects shows them. Exact, and one request per 1000
+// versions.
 func (c *Client) Measure(ctx context.Context, b *domain.Bucket) error {
 	b.Bytes, b.Objects, b.Versions = 0, 0, 0
+	ups, err := c.uploads(ctx, b.Name)
+	if err != nil {
+		return err
+	}
+	for _, u := range ups {
+		b.Bytes += u.bytes
+	}
 	for o := range c.mc.ListObjects(ctx, b.Name, minio.ListObjectsOptions{Recursive: true, WithVersions: true}) {
 		if o.Err != nil {
 			return Translate(o.Err, "list objects of "+b.Name)
@@ -155,10 +267,22 @@ func (c *Client) FindLocked(ctx context.Context, buckets []string, now time.Time
 	return out, nil
 }
 
-// Purge removes every object version and delete marker in the bucket, then
-// the bucket, and returns how many versions it removed. A bucket already gone
-// counts as purged.
+// Purge aborts the bucket's uploads in progress (they would outlive the
+// bucket and come back with a new bucket of the same name), removes every
+// object version and delete marker, then the bucket, and returns how many
+// versions it removed. A bucket already gone counts as purged. Versions
+// under retention or legal hold stay, and the error says so (ERETENTION)
+// after everything else is gone.
 func (c *Client) Purge(ctx context.Context, bucket string) (int64, error) {
+	ups, err := c.uploads(ctx, bucket)
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range ups {
+		if err := c.core.AbortMultipartUpload(ctx, bucket, u.key, u.id); err != nil && minio.ToErrorResponse(err).Code != "NoSuchUpload" {
+			return 0, Translate(err, "abort an upload in progress in "+bucket)
+		}
+	}
 	var n int64
 	ch := make(chan minio.ObjectInfo)
 	listErr := make(chan error, 1)

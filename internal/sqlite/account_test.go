@@ -220,3 +220,110 @@ func TestSaveAccountsAllOrNone(t *testing.T) {
 		t.Fatalf("an empty batch: %v", err)
 	}
 }
+
+func TestWithheldPolicies(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	w := domain.WithheldPolicy{Bucket: "12-34-data", Policy: `{"a":1}`, Reason: domain.WithheldSuspended, At: c.t}
+	if err := db.WithholdPolicy(ctx, 1, 34, w); err != nil {
+		t.Fatal(err)
+	}
+	// What the bucket holds later (here: nothing) never replaces the
+	// tenant's own policy kept first.
+	later := w
+	later.Policy, later.Reason = `{"b":2}`, domain.WithheldLimited
+	if err := db.WithholdPolicy(ctx, 1, 34, later); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.WithheldPolicies(ctx, 1, 34)
+	if err != nil || len(got) != 1 || got[0] != w {
+		t.Fatalf("withheld %+v %v, want [%+v]", got, err, w)
+	}
+	if other, _ := db.WithheldPolicies(ctx, 2, 34); len(other) != 0 {
+		t.Fatalf("another server sees %+v", other)
+	}
+	if err := db.ReleaseWithheld(ctx, 1, 34, "12-34-data"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.WithheldPolicies(ctx, 1, 34); len(got) != 0 {
+		t.Fatalf("released but still kept: %+v", got)
+	}
+	// Deleting the account forgets what was kept for it.
+	if err := db.WithholdPolicy(ctx, 1, 34, w); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAccount(ctx, 1, 34); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.WithheldPolicies(ctx, 1, 34); len(got) != 0 {
+		t.Fatalf("kept after the account was deleted: %+v", got)
+	}
+}
+
+func TestThrottle(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if ok, _, err := db.Throttle(ctx, 34, "recalculate", 5*time.Minute); !ok || err != nil {
+		t.Fatalf("first: %v %v", ok, err)
+	}
+	c.add(4 * time.Minute)
+	ok, next, err := db.Throttle(ctx, 34, "recalculate", 5*time.Minute)
+	if ok || err != nil || !next.Equal(c.t.Add(time.Minute)) {
+		t.Fatalf("within the interval: %v %v %v, want refused until %v", ok, next, err, c.t.Add(time.Minute))
+	}
+	if ok, _, _ := db.Throttle(ctx, 35, "recalculate", 5*time.Minute); !ok {
+		t.Fatal("another service was throttled")
+	}
+	if ok, _, _ := db.Throttle(ctx, 34, "bucket.create", 5*time.Minute); !ok {
+		t.Fatal("another action was throttled")
+	}
+	c.add(time.Minute)
+	if ok, _, _ := db.Throttle(ctx, 34, "recalculate", 5*time.Minute); !ok {
+		t.Fatal("refused after the interval")
+	}
+}
+
+// The egress warning's month is set by the shim's confirmation only, never
+// moves back, and is cleared by a usage run that re-armed it.
+func TestEgressNotified(t *testing.T) {
+	db, c := openTest(t)
+	ctx := context.Background()
+	if err := db.SaveAccount(ctx, domain.Account{ServerID: 1, ServiceID: 34, Username: "12-34"}); err != nil {
+		t.Fatal(err)
+	}
+	nov := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if err := db.MarkEgressNotified(ctx, 1, 34, nov.Add(17*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.MarkEgressNotified(ctx, 1, 34, nov.AddDate(0, -1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := db.Account(ctx, 1, 34); !a.State.EgressNotified.Equal(nov) || a.Username != "12-34" {
+		t.Fatalf("egress notified %v", a.State.EgressNotified)
+	}
+	// A run that keeps the month (still over) leaves it; one that re-armed
+	// (under the allowance) clears it; the other flags are written as ever.
+	c.add(time.Hour)
+	keep := map[int64]domain.AccountState{34: {Warned: true, Policy: domain.PolicyStandard, EgressNotified: nov}}
+	if err := db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, 1)}, keep, nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := db.Account(ctx, 1, 34); !a.State.EgressNotified.Equal(nov) || !a.State.Warned {
+		t.Fatalf("kept: %+v", a.State)
+	}
+	c.add(time.Hour)
+	rearm := map[int64]domain.AccountState{34: {Policy: domain.PolicyStandard}}
+	if err := db.RecordCollection(ctx, 1, []domain.Sample{sample(34, c.t, 1)}, rearm, nil); err != nil {
+		t.Fatal(err)
+	}
+	if a, _, _ := db.Account(ctx, 1, 34); !a.State.EgressNotified.IsZero() {
+		t.Fatalf("not re-armed: %+v", a.State)
+	}
+	// A service older than the database gets a row.
+	if err := db.MarkEgressNotified(ctx, 1, 99, nov); err != nil {
+		t.Fatal(err)
+	}
+	if a, ok, _ := db.Account(ctx, 1, 99); !ok || !a.State.EgressNotified.Equal(nov) {
+		t.Fatalf("new row %+v", a)
+	}
+}

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -15,6 +16,10 @@ type Synthetic struct {
 	Services int
 	Days     int
 	End      time.Time // the day after the last generated one
+	// PolicySig is the policy signature every account records: the
+	// product's, as this version writes it, or "" as versions before the
+	// signature left their accounts (the next usage run rewrites them all).
+	PolicySig string
 }
 
 // SeedSynthetic writes s into the database at path, which must be new or
@@ -46,8 +51,8 @@ func SeedSynthetic(path string, s Synthetic) error {
 		`PRAGMA synchronous=OFF`,
 		`BEGIN`,
 		fmt.Sprintf(`WITH RECURSIVE svc(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM svc WHERE id < %d)
-			INSERT INTO accounts (server_id, service_id, username, policy, created_at, checked_at)
-			SELECT %d, id, '1-' || id, 'standard', %d, %d FROM svc`, s.Services, s.ServerID, start, end.Unix()),
+			INSERT INTO accounts (server_id, service_id, username, policy, policy_sig, created_at, checked_at)
+			SELECT %d, id, '1-' || id, 'standard', %s, %d, %d FROM svc`, s.Services, s.ServerID, quote(s.PolicySig), start, end.Unix()),
 		// Usage wanders per service and day.
 		fmt.Sprintf(`WITH RECURSIVE
 			svc(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM svc WHERE id < %d),
@@ -71,3 +76,6 @@ func SeedSynthetic(path string, s Synthetic) error {
 	}
 	return raw.Close()
 }
+
+// quote is s as an SQL string literal.
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

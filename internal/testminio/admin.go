@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/minio/minio-go/v7/pkg/signer"
 )
@@ -20,33 +21,51 @@ import (
 // members, a canned policy's document), so that checking a result never
 // depends on the code under test.
 func (s *Server) AdminGet(ctx context.Context, op string, query url.Values, out any) (int, error) {
+	status, body, err := s.adminCall(ctx, http.MethodGet, op, query)
+	if err != nil {
+		return status, err
+	}
+	if status != http.StatusOK {
+		return status, nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return status, fmt.Errorf("%s: %w: %s", op, err, body)
+	}
+	return status, nil
+}
+
+// adminCall sends a bodiless admin request signed with the root
+// credentials and returns the status and the answer.
+func (s *Server) adminCall(ctx context.Context, method, op string, query url.Values) (int, []byte, error) {
 	u := s.URL() + "/minio/admin/v3/" + op
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, http.NoBody)
+	req, err := http.NewRequestWithContext(ctx, method, u, http.NoBody)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	sum := sha256.Sum256(nil)
 	req.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 	req = signer.SignV4(*req, s.AccessKey, s.SecretKey, "", "")
 	resp, err := s.HTTPClient().Do(req)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
+	return resp.StatusCode, body, err
+}
+
+// SetGroupPolicies replaces the policies attached to group, as an admin
+// does by hand (the module never attaches policies to groups).
+func (s *Server) SetGroupPolicies(ctx context.Context, group string, policies []string) error {
+	status, body, err := s.adminCall(ctx, http.MethodPut, "set-user-or-group-policy", url.Values{
+		"policyName": {strings.Join(policies, ",")}, "userOrGroup": {group}, "isGroup": {"true"}})
+	if err == nil && status != http.StatusOK {
+		err = fmt.Errorf("set the policies of group %s: HTTP %d: %s", group, status, body)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, nil
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return resp.StatusCode, fmt.Errorf("%s: %w: %s", op, err, body)
-	}
-	return resp.StatusCode, nil
+	return err
 }
 
 // GroupMembers returns the members of group; ok is false when the server

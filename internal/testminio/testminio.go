@@ -42,6 +42,10 @@ const (
 // Options choose how the server runs.
 type Options struct {
 	TLS bool // serve HTTPS with a fresh self-signed CA
+	// Env is added to the server's environment, after the defaults, e.g.
+	// MINIO_AUDIT_WEBHOOK_ENABLE_<ID>=on to send audit entries to a test's
+	// receiver. It stays in force across Restart.
+	Env []string
 }
 
 // Server is a running MinIO process.
@@ -139,6 +143,7 @@ func Launch(dir string, opts Options) (*Server, error) {
 		"MINIO_UPDATE=off",
 		"MINIO_CI_CD=on",
 	)
+	s.env = append(s.env, opts.Env...)
 	if err := s.start(); err != nil {
 		return nil, err
 	}

@@ -40,12 +40,12 @@ func TestWriteDemo(t *testing.T) {
 	}
 	for _, lang := range []string{"english", "arabic", "german"} {
 		p := sampleClient()
-		p.Lang, p.StatsURL, p.OverviewURL = lang, "stats-"+lang+".html", "client-"+lang+".html"
+		p.Lang, p.StatsURL, p.OverviewURL, p.Traffic = lang, "stats-"+lang+".html", "client-"+lang+".html", sampleTraffic()
 		write("client-"+lang+".html", func(b *bytes.Buffer) error { return r.Client(b, p) })
 		p.Page = PageStats
 		write("stats-"+lang+".html", func(b *bytes.Buffer) error { return r.Client(b, p) })
 		a := sampleAdmin()
-		a.Lang = lang
+		a.Lang, a.Traffic = lang, sampleTraffic()
 		write("admin-"+lang+".html", func(b *bytes.Buffer) error { return r.Admin(b, a) })
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	puqminio "github.com/puqminios3/puqminio"
 )
@@ -71,7 +72,7 @@ type locale struct {
 	strings map[string]string
 }
 
-var placeholder = regexp.MustCompile(`\{[0-9]\}`)
+var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[0-9]\}`) })
 
 // loadLanguages reads every shipped language and applies the overrides in
 // dir (if any).
@@ -186,7 +187,7 @@ func readLangFile(fsys fs.FS, name string, shipped bool) (langFile, error) {
 // samePlaceholders reports whether a and b use the same {n} placeholders.
 func samePlaceholders(a, b string) bool {
 	set := func(s string) []string {
-		p := placeholder.FindAllString(s, -1)
+		p := placeholder().FindAllString(s, -1)
 		slices.Sort(p)
 		return slices.Compact(p)
 	}

@@ -63,6 +63,36 @@ type Point struct {
 	Bytes int64
 }
 
+// Traffic is an account's metered traffic as the pages show it: the month
+// so far and its history. Bytes are HTTP body bytes: egress is what the
+// account's clients downloaded, ingress what they uploaded.
+type Traffic struct {
+	Month          time.Time // the month of the figures (00:00 UTC on its first)
+	EgressBytes    int64
+	IngressBytes   int64
+	Requests       int64
+	AllowanceBytes int64           // the monthly egress allowance; 0 is none
+	Daily          []TrafficPoint  // one point a day; the newest 30 are drawn
+	Monthly        []TrafficPoint  // one point a month; the newest 12 are drawn
+	Buckets        []TrafficBucket // this month per bucket; the admin tab lists them
+}
+
+// TrafficPoint is one day's or month's traffic.
+type TrafficPoint struct {
+	At      time.Time
+	Egress  int64
+	Ingress int64
+}
+
+// TrafficBucket is one bucket's traffic; Name is "" for requests on no
+// bucket (listing the buckets).
+type TrafficBucket struct {
+	Name     string
+	Egress   int64
+	Ingress  int64
+	Requests int64
+}
+
 // Pages of the client area.
 const (
 	PageOverview = "overview"
@@ -90,6 +120,11 @@ type ClientPage struct {
 	// Unavailable says the buckets could not be read: the page says so in
 	// the client's language, without the server's own words.
 	Unavailable bool
+	// Self is what the tenant may change here; nil shows the page without
+	// self-service.
+	Self *Self
+	// Traffic is shown with the charts when the product measures it.
+	Traffic *Traffic
 }
 
 // Connection is the state of the API connection to the MinIO server.
@@ -117,6 +152,14 @@ type AdminPage struct {
 	Buckets     []Bucket
 	Daily       []Point  // one point a day; the newest 30 are drawn
 	Errors      []string // problems to show, in words an admin can act on
+	Access      []string // what the product lets tenants do, and what is withheld, in words
+	Keys        []Key    // the access keys the client area made
+	// ActionURLs maps "bucket.delete" and "key.revoke" to the admin's
+	// custom functions; CSRF is WHMCS's token their forms post.
+	ActionURLs map[string]string
+	CSRF       string
+	Now        time.Time // the keys' state
+	Traffic    *Traffic  // this month's traffic, when the product measures it
 }
 
 // Renderer renders pages. It is safe for concurrent use.
@@ -184,6 +227,62 @@ func (l *locale) usage(u Usage) usageView {
 	return v
 }
 
+// trafficView is Traffic ready to print.
+type trafficView struct {
+	Month             string // the month's name and year
+	Egress, Ingress   string
+	Requests          string
+	Allowance         string // "" when there is none
+	Percent           int    // floored percent of the allowance used
+	Bar               string // the meter's length, 0-100
+	Over              bool   // egress reached the allowance
+	Daily, Monthly    chartView
+	Buckets           []trafficBucketView
+	BucketsTotalShown bool
+	Total             trafficBucketView
+}
+
+// trafficBucketView is one row of the admin tab's traffic table.
+type trafficBucketView struct {
+	Name                      string // "" for requests on no bucket
+	Egress, Ingress, Requests string
+}
+
+// trafficOf prepares t for the page: the history charts for the client's,
+// the month per bucket for the admin tab.
+func (l *locale) trafficOf(t *Traffic, charts, buckets bool) *trafficView {
+	if t == nil {
+		return nil
+	}
+	v := &trafficView{Month: l.monthLabel(t.Month), Egress: l.Bytes(t.EgressBytes), Ingress: l.Bytes(t.IngressBytes), Requests: l.Count(t.Requests)}
+	if t.AllowanceBytes > 0 {
+		v.Allowance = l.Bytes(t.AllowanceBytes)
+		pct := float64(t.EgressBytes) / float64(t.AllowanceBytes) * 100
+		v.Percent = int(math.Floor(max(pct, 0)))
+		v.Bar = fmtCoord(min(max(pct, 0), 100))
+		v.Over = t.EgressBytes >= t.AllowanceBytes
+	}
+	if charts {
+		daily, _ := l.T("trafficDaily")
+		monthly, _ := l.T("trafficMonthly")
+		v.Daily = buildTrafficChart(l, "puqs3-traffic-daily", daily, t.Daily, dailyBars, 0, l.dayLabel)
+		v.Monthly = buildTrafficChart(l, "puqs3-traffic-monthly", monthly, t.Monthly, monthlyBars, t.AllowanceBytes, l.monthLabel)
+	}
+	if !buckets {
+		return v
+	}
+	var total TrafficBucket
+	for _, b := range t.Buckets {
+		v.Buckets = append(v.Buckets, trafficBucketView{Name: b.Name, Egress: l.Bytes(b.Egress), Ingress: l.Bytes(b.Ingress), Requests: l.Count(b.Requests)})
+		total.Egress += b.Egress
+		total.Ingress += b.Ingress
+		total.Requests += b.Requests
+	}
+	v.BucketsTotalShown = len(t.Buckets) > 1
+	v.Total = trafficBucketView{Egress: l.Bytes(total.Egress), Ingress: l.Bytes(total.Ingress), Requests: l.Count(total.Requests)}
+	return v
+}
+
 // bucketsView is the bucket table with its total row.
 type bucketsView struct {
 	Rows  []Bucket
@@ -214,6 +313,11 @@ type clientView struct {
 	Recalc         recalcView
 	StatsURL       string
 	OverviewURL    string
+	Self           selfView
+	IsAdmin        bool         // false: the client area
+	KeysPage       bool         // the access keys page
+	BucketPage     bool         // a bucket's settings page
+	Traffic        *trafficView // with the charts, when the product measures traffic
 }
 
 // recalcView is the Recalculate button: a link, or a POST form when the page
@@ -230,7 +334,10 @@ type adminView struct {
 	Usage   usageView
 	Buckets bucketsView
 	Daily   chartView
-	Recalc  recalcView // always empty: the admin uses WHMCS's own buttons
+	Recalc  recalcView   // always empty: the admin uses WHMCS's own buttons
+	Self    selfView     // the admin's delete and revoke forms
+	IsAdmin bool         // true: the admin tab
+	Traffic *trafficView // this month's figures, when the product measures traffic
 }
 
 // Client renders the client area page p to w. Nothing is written when
@@ -242,13 +349,17 @@ func (r *Renderer) Client(w io.Writer, p ClientPage) error {
 		locale:      l,
 		P:           p,
 		Instruction: webURL(p.InstructionURL, true),
-		EndpointURL: endpointURL(p.Endpoint, p.Secure),
+		EndpointURL: EndpointURL(p.Endpoint, p.Secure),
 		Usage:       l.usage(p.Usage),
 		Buckets:     bucketTable(p.Buckets),
 		Stats:       p.Page == PageStats,
 		Recalc:      recalcView{URL: webURL(p.RecalculateURL, false), CSRF: p.RecalculateCSRF},
 		StatsURL:    webURL(p.StatsURL, false),
 		OverviewURL: webURL(p.OverviewURL, false),
+		Self:        selfView{Self: p.Self, l: l},
+	}
+	if p.Self != nil {
+		v.KeysPage, v.BucketPage = p.Page == PageKeys, p.Page == PageBucket
 	}
 	switch v.P.PasswordDisplay {
 	case domain.PasswordShow, domain.PasswordButton, domain.PasswordHide:
@@ -258,12 +369,13 @@ func (r *Renderer) Client(w io.Writer, p ClientPage) error {
 	if v.P.PasswordDisplay == domain.PasswordHide {
 		v.P.Secret = ""
 	}
-	v.Charts = v.Stats || v.StatsURL == ""
+	v.Charts = v.Stats || (v.StatsURL == "" && !v.KeysPage && !v.BucketPage)
 	if v.Charts {
 		dailyTitle, _ := l.T("daily")
 		monthlyTitle, _ := l.T("monthly")
 		v.Daily = buildChart(l, "puqs3-daily", dailyTitle, p.Daily, dailyBars, unit, ub, p.Usage.LimitBytes, l.dayLabel)
 		v.Monthly = buildChart(l, "puqs3-monthly", monthlyTitle, p.Monthly, monthlyBars, unit, ub, p.Usage.LimitBytes, l.monthLabel)
+		v.Traffic = l.trafficOf(p.Traffic, true, false)
 	}
 	return r.execute(w, "client", v)
 }
@@ -280,6 +392,9 @@ func (r *Renderer) Admin(w io.Writer, p AdminPage) error {
 		Usage:   l.usage(p.Usage),
 		Buckets: bucketTable(p.Buckets),
 		Daily:   buildChart(l, "puqs3-admin-daily", title, p.Daily, dailyBars, unit, ub, p.Usage.LimitBytes, l.dayLabel),
+		Self:    selfView{Self: &Self{ActionURLs: p.ActionURLs, CSRF: p.CSRF, Keys: p.Keys, Now: p.Now}, l: l},
+		IsAdmin: true,
+		Traffic: l.trafficOf(p.Traffic, false, true),
 	}
 	return r.execute(w, "admin", v)
 }
@@ -320,9 +435,9 @@ func webURL(s string, absoluteOnly bool) string {
 	return s
 }
 
-// endpointURL shows host:port as the URL a client configures, with the
+// EndpointURL shows host:port as the URL a client configures, with the
 // scheme the server speaks; a value that already has a scheme is kept.
-func endpointURL(ep string, secure bool) string {
+func EndpointURL(ep string, secure bool) string {
 	ep = strings.TrimSpace(ep)
 	if ep == "" || strings.Contains(ep, "://") {
 		return ep

@@ -81,6 +81,32 @@ func usage() view.Usage {
 		State: "warning", MeasuredAt: now.Add(-17 * time.Minute), Source: "scanner"}
 }
 
+// traffic is a month with 11.7 GiB downloaded against a 10 GiB allowance,
+// after 30 days and 12 months of downloads and uploads, none of them zero.
+func traffic() *view.Traffic {
+	t := &view.Traffic{Month: time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC), AllowanceBytes: 10 * gib,
+		Buckets: []view.TrafficBucket{{Name: "1042-387-backups", Egress: 9 * gib, Ingress: 2 * gib, Requests: 48211},
+			{Name: "1042-387-website-static-assets-eu-central", Egress: 2*gib + 700*(gib>>10), Ingress: 40 * (gib >> 10), Requests: 310877},
+			{Name: "", Egress: 2 * (gib >> 10), Requests: 912}}}
+	for _, b := range t.Buckets {
+		t.EgressBytes += b.Egress
+		t.IngressBytes += b.Ingress
+		t.Requests += b.Requests
+	}
+	start := now.Truncate(24*time.Hour).AddDate(0, 0, -29)
+	for i := range 30 {
+		f := 1 + 0.6*math.Sin(float64(i)*2*math.Pi/7)
+		t.Daily = append(t.Daily, view.TrafficPoint{At: start.AddDate(0, 0, i),
+			Egress: int64(f * 0.35 * float64(gib)), Ingress: int64((1.7 - f) * 0.08 * float64(gib))})
+	}
+	for i := range 12 {
+		m := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, i-11, 0)
+		t.Monthly = append(t.Monthly, view.TrafficPoint{At: m, Egress: int64((4 + float64(i)*0.7) * float64(gib)), Ingress: int64((1 + float64(i%4)*0.3) * float64(gib))})
+	}
+	t.Monthly[11] = view.TrafficPoint{At: t.Monthly[11].At, Egress: t.EgressBytes, Ingress: t.IngressBytes}
+	return t
+}
+
 func clientPage(lang, page string) view.ClientPage {
 	daily, monthly := history()
 	return view.ClientPage{
@@ -100,6 +126,7 @@ func clientPage(lang, page string) view.ClientPage {
 		RecalculateCSRF: "5f2b9c0e7a1d4386b2c1e9f0a7d3b6c4",
 		StatsURL:        "/client-" + lang + "?puqs3page=stats",
 		OverviewURL:     "/client-" + lang,
+		Traffic:         traffic(),
 	}
 }
 
@@ -116,6 +143,7 @@ func adminPage() view.AdminPage {
 		Usage:       usage(),
 		Buckets:     buckets(),
 		Daily:       daily,
+		Traffic:     traffic(),
 	}
 }
 
@@ -162,6 +190,9 @@ a{color:#0d6efd;text-decoration:none}
 .nav-tabs a.active{background:#fff;border-color:#dee2e6 #dee2e6 #fff}
 .tab-content{background:#fff;border:1px solid #dee2e6;border-top:0;padding:1.25rem;margin-bottom:1rem}
 @media(max-width:575.98px){.card-body,.tab-content{padding:.75rem}}
+.alert{padding:.75rem 1rem;margin-bottom:1rem;border:1px solid transparent;border-radius:.25rem}
+.alert-success{color:#0f5132;background:#d1e7dd;border-color:#badbcc}
+.alert-error{color:#842029;background:#f8d7da;border-color:#f5c2c7}
 .footer{padding:1.5rem 0;color:#6c757d;font-size:.8rem;border-top:1px solid #dee2e6;background:#fff}
 .admin-header{background:#1a4d80;color:#fff}
 .admin-header .container{display:flex;flex-wrap:wrap;gap:1rem;align-items:center;min-height:50px}
@@ -217,11 +248,17 @@ func adminShell(module string) string {
 </body></html>`
 }
 
-// chartWant is a chart a page must draw.
+// chartWant is a chart a page must draw: its bars, each with a column per
+// series (disk usage; traffic downloaded and uploaded).
 type chartWant struct {
-	id   string
-	bars int
+	id     string
+	bars   int
+	series int
 }
+
+// statsCharts are the statistics page's: disk usage per day and month, then
+// traffic per day and month.
+var statsCharts = []chartWant{{"puqs3-daily", 30, 1}, {"puqs3-monthly", 12, 1}, {"puqs3-traffic-daily", 30, 2}, {"puqs3-traffic-monthly", 12, 2}}
 
 type pageCase struct {
 	name   string // also the screenshot's name
@@ -404,10 +441,10 @@ func TestPages(t *testing.T) {
 	keep := os.Getenv("PUQMINIO_SCREENSHOTS") == "1"
 	cases := []pageCase{
 		{name: "client", path: "/client-english", client: true},
-		{name: "stats", path: "/client-english?puqs3page=stats", charts: []chartWant{{"puqs3-daily", 30}, {"puqs3-monthly", 12}}},
-		{name: "admin", path: "/admin", charts: []chartWant{{"puqs3-admin-daily", 30}}},
+		{name: "stats", path: "/client-english?puqs3page=stats", charts: statsCharts},
+		{name: "admin", path: "/admin", charts: []chartWant{{"puqs3-admin-daily", 30, 1}}},
 		{name: "client-rtl", path: "/client-arabic", client: true},
-		{name: "stats-rtl", path: "/client-arabic?puqs3page=stats", charts: []chartWant{{"puqs3-daily", 30}, {"puqs3-monthly", 12}}},
+		{name: "stats-rtl", path: "/client-arabic?puqs3page=stats", charts: statsCharts},
 	}
 	for _, c := range cases {
 		for _, vp := range viewports {
@@ -548,21 +585,24 @@ func checkCharts(ctx context.Context, t *testing.T, pg *page, want []chartWant) 
 	t.Helper()
 	var res struct {
 		Charts []struct {
-			ID          string
-			W, H        float64
-			Bars, Drawn int
-			Fill        string
-			Overlaps    []string
-			MinText     float64 // the smallest label's size on screen, px
+			ID                string
+			W, H              float64
+			Bars, Cols, Drawn int
+			Fills             []string // each series' fill, from the first bar
+			Legend            []string // the legend's names and their swatches' fills
+			Overlaps          []string
+			MinText           float64 // the smallest label's size on screen, px
 		}
 		Meter float64
 	}
 	err := pg.eval(ctx, `(() => ({
 		Charts: [...document.querySelectorAll(".puqs3-root svg.puqs3-chart")].map(s => {
-			const r = s.getBoundingClientRect(), cols = [...s.querySelectorAll(".puqs3-bar rect.puqs3-col")];
-			return {ID: s.id, W: r.width, H: r.height, Bars: cols.length,
+			const r = s.getBoundingClientRect(), bars = [...s.querySelectorAll("g.puqs3-bar")], cols = [...s.querySelectorAll(".puqs3-bar rect.puqs3-col")];
+			const legend = s.closest("figure").querySelector(".puqs3-legend");
+			return {ID: s.id, W: r.width, H: r.height, Bars: bars.length, Cols: cols.length,
 				Drawn: cols.filter(c => { const b = c.getBoundingClientRect(); return b.width > 0.5 && b.height > 0.5; }).length,
-				Fill: cols.length ? getComputedStyle(cols[0]).fill : "",
+				Fills: bars.length ? [...bars[0].querySelectorAll("rect.puqs3-col")].map(c => getComputedStyle(c).fill) : [],
+				Legend: legend ? [...legend.querySelectorAll("li")].map(li => li.textContent.trim() + "=" + getComputedStyle(li.querySelector("rect")).fill) : [],
 				Overlaps: (() => {
 					const texts = [...s.querySelectorAll("text")].filter(x => !x.closest(".puqs3-tip")).map(x => [x.textContent.trim(), x.getBoundingClientRect()]);
 					const out = [];
@@ -592,14 +632,34 @@ func checkCharts(ctx context.Context, t *testing.T, pg *page, want []chartWant) 
 			break
 		}
 		c := res.Charts[i]
-		if c.ID != w.id || c.Bars != w.bars || c.Drawn != w.bars {
-			t.Errorf("chart %d: %s with %d bars (%d drawn), want %s with %d", i, c.ID, c.Bars, c.Drawn, w.id, w.bars)
+		if c.ID != w.id || c.Bars != w.bars || c.Cols != w.bars*w.series || c.Drawn != c.Cols {
+			t.Errorf("chart %d: %s with %d bars, %d columns (%d drawn), want %s with %d bars of %d", i, c.ID, c.Bars, c.Cols, c.Drawn, w.id, w.bars, w.series)
 		}
 		if c.W < 250 || c.H < 90 {
 			t.Errorf("chart %s is %.0fx%.0f px, too small to read", c.ID, c.W, c.H)
 		}
-		if c.Fill == "" || c.Fill == "none" || strings.Contains(c.Fill, "rgba(0, 0, 0, 0)") {
-			t.Errorf("chart %s: bars are filled with %q", c.ID, c.Fill)
+		seen := map[string]bool{}
+		for _, f := range c.Fills {
+			if f == "" || f == "none" || strings.Contains(f, "rgba(0, 0, 0, 0)") || seen[f] {
+				t.Errorf("chart %s: series filled with %q", c.ID, c.Fills)
+			}
+			seen[f] = true
+		}
+		if len(c.Fills) != w.series {
+			t.Errorf("chart %s: %d series in a bar, want %d", c.ID, len(c.Fills), w.series)
+		}
+		// A chart of two series names them, each beside its own colour.
+		if w.series > 1 {
+			if len(c.Legend) != w.series {
+				t.Errorf("chart %s: legend %q", c.ID, c.Legend)
+			}
+			for k, l := range c.Legend {
+				if k < len(c.Fills) && !strings.HasSuffix(l, "="+c.Fills[k]) {
+					t.Errorf("chart %s: legend %q does not match the columns' %q", c.ID, l, c.Fills[k])
+				}
+			}
+		} else if len(c.Legend) != 0 {
+			t.Errorf("chart %s: a legend for one series", c.ID)
 		}
 		for _, o := range c.Overlaps {
 			t.Errorf("chart %s: labels %s overlap", c.ID, o)

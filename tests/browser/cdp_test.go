@@ -382,6 +382,29 @@ func (p *page) click(ctx context.Context, selector string) error {
 	return nil
 }
 
+// clickAndWait clicks what selector matches and waits for the page it
+// leads to (a form's POST, a link) to have loaded: the old document is
+// marked, and the wait ends once a complete document without the mark is
+// there.
+func (p *page) clickAndWait(ctx context.Context, selector string) error {
+	if err := p.eval(ctx, "window.puqs3Old = true", nil); err != nil {
+		return err
+	}
+	if err := p.click(ctx, selector); err != nil {
+		return err
+	}
+	return p.waitFor(ctx, "!window.puqs3Old && document.readyState === 'complete'", 30*time.Second)
+}
+
+// typeInto clicks the field selector matches, as a person would, and
+// types text into it.
+func (p *page) typeInto(ctx context.Context, selector, text string) error {
+	if err := p.click(ctx, selector); err != nil {
+		return err
+	}
+	return p.call(ctx, "Input.insertText", map[string]any{"text": text}, nil)
+}
+
 // screenshot returns a PNG of the whole page, down to the end of its body,
 // not just the viewport.
 func (p *page) screenshot(ctx context.Context) ([]byte, error) {

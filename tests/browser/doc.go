@@ -4,6 +4,12 @@
 // and copy buttons work, that the charts are drawn and that no request leaves
 // the machine, and it takes the screenshots in docs/screenshots.
 //
+// TestSelfService drives the client area's self-service live: Chromium, a
+// WHMCS-like front, the real PHP module under `php -S` (whmcs.php, with
+// the WHMCS emulation of tests/php), the puqminio binary ($PUQMINIO_BIN,
+// else built) and a real MinIO (internal/testminio; `make minio`), with
+// s3cmd using the key the page showed.
+//
 //	bash tests/browser/run.sh                          # or: go test -tags browser ./tests/browser/
 //	PUQMINIO_SCREENSHOTS=1 bash tests/browser/run.sh   # also refresh docs/screenshots
 //
@@ -12,5 +18,5 @@
 //
 // The tests carry the build tag browser, so `go test ./...` leaves them to
 // `make test-browser`; the package talks to Chromium over
-// --remote-debugging-pipe and needs nothing beyond the standard library.
+// --remote-debugging-pipe, without a WebSocket library.
 package browser

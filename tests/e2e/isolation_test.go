@@ -88,6 +88,33 @@ func TestIsolationAndSecrets(t *testing.T) {
 		say("\nAfterwards, as root: %d buckets each hold exactly their canary, unchanged, and their policy.", n)
 	})
 
+	perRole := 4
+	if fx.soak {
+		perRole = 12
+	}
+	phase("surface", func(t *testing.T) {
+		tl, controls := surface(t, perRole)
+		refusals := defaultProductRefusals(t)
+		say("\nThe tenant-made surface: %d tenants per state, each with a public bucket, an access key, STS credentials and presigned GET and PUT URLs; %d owner controls before the change all worked. After it, through the bridge (half through the binary), every path was tried (a limited tenant's own reads are allowed, to free space):\n", perRole, controls)
+		say("%s", tl.table())
+		say("\nA tenant of a product without permissions tried to make an access key, publish its bucket and make a locked bucket: %d of 3 refused.", refusals)
+	})
+
+	selfN := 4
+	if fx.soak {
+		selfN = 8
+	}
+	phase("self", func(t *testing.T) {
+		f := selfService(t, selfN, tenants)
+		say("\nThe client area's self-service (issue 13): %d tenants each made a bucket and two access keys through the bridge (a read-only key for the bucket it made, a key for all its buckets): %d buckets, %d keys; %d owner controls all worked. Then:\n", f.tenants, f.buckets, f.keys, f.controls)
+		say("| attempt | tried | got in |\n|---|---|---|")
+		say("| a read-only key on its own tenant's other bucket, and writing its own | %d | %d |", f.scope.total(f.scope.attempts), f.scope.total(f.scope.success))
+		say("| every made key on every other self-service tenant's buckets, five operations | %d | %d |", f.cross.total(f.cross.attempts), f.cross.total(f.cross.success))
+		say("| the main run's %d principals on the made buckets (get) | %d | %d |", f.principalsMain, f.mainOnMade.total(f.mainOnMade.attempts), f.mainOnMade.total(f.mainOnMade.success))
+		say("| the made keys on the main run's %d buckets (get) | %d | %d |", f.targetsM, f.madeOnMain.total(f.madeOnMain.attempts), f.madeOnMain.total(f.madeOnMain.success))
+		say("| made keys after terminate | %d | %d |", f.madeKeysAfterTerminate, f.madeKeysAfterTerminate-f.refusedAfterTerminate)
+	})
+
 	n := 16
 	if fx.soak {
 		n = 60

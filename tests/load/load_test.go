@@ -192,7 +192,15 @@ func TestConcurrentCallsDuringUsageUpdate(t *testing.T) {
 	// The history: every service with cfg.days of daily rows up to
 	// yesterday and the billing window's raw samples.
 	t0 := time.Now()
-	if err := sqlite.SeedSynthetic(h.store, sqlite.Synthetic{ServerID: 1, Services: cfg.services, Days: cfg.days, End: time.Now()}); err != nil {
+	// The accounts as this version leaves them: their policy documents
+	// written from this product (an upgrade's first runs, which write them
+	// all again, are account's TestPolicyRewritesSpreadOverRuns).
+	norm := product
+	if err := norm.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	seed := sqlite.Synthetic{ServerID: 1, Services: cfg.services, Days: cfg.days, End: time.Now(), PolicySig: norm.PolicySignature(domain.PolicyStandard)}
+	if err := sqlite.SeedSynthetic(h.store, seed); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("seeded %d services × %d days in %v", cfg.services, cfg.days, time.Since(t0).Round(time.Millisecond))
@@ -206,7 +214,7 @@ func TestConcurrentCallsDuringUsageUpdate(t *testing.T) {
 	services := make([]account.UsageService, cfg.services)
 	for i := range services {
 		id := int64(i + 1)
-		services[i] = account.UsageService{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active", Product: product}
+		services[i] = account.UsageService{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active", Product: &product}
 	}
 	usageReq := h.request("usage.update", usageTimeout, nil, nil, map[string]any{"services": services})
 	t.Logf("usage.update request: %d KiB", len(usageReq)>>10)
@@ -465,7 +473,7 @@ func (h *harness) act(rnd *rand.Rand, pick int, cfg config, users []user) {
 		defer u.mu.Unlock()
 		s := u.svc
 		h.call("account.suspend", interactiveTimeout, h.request("account.suspend", interactiveTimeout, &s, nil, nil))
-		h.call("account.unsuspend", interactiveTimeout, h.request("account.unsuspend", interactiveTimeout, &s, nil, nil))
+		h.call("account.unsuspend", interactiveTimeout, h.request("account.unsuspend", interactiveTimeout, &s, &product, nil))
 	case "server.check":
 		h.call(name, interactiveTimeout, h.request(name, interactiveTimeout, nil, nil, nil))
 	}

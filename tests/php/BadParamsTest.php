@@ -10,7 +10,7 @@ class BadParamsTest extends PuqTestCase
     {
         parent::setUp();
         self::requireBinary();
-        self::minio();
+        static::minio();
     }
 
     /** User names on MinIO. */

@@ -12,13 +12,27 @@ class ConfigOptionsTest extends PuqTestCase
     const ORDER = ['unit', 'diskSpace', 'warnTemplate', 'warnPercent', 'group', 'policy', 'limitTemplate',
         'limitPolicy', 'historyDays', 'instructionUrl', 'defaultBucket', 'bucketSuffix', 'passwordDisplay',
         'usernameRule', 'passwordRule', 'publicEndpoint', 'usageMode', 'checkIntervalMinutes',
-        'allowForeignResources'];
+        'allowForeignResources', 'permissions', 'traffic', 'egressAllowanceGB', 'egressTemplate'];
 
     public function testOrderIsAppendOnly()
     {
         $names = array_keys(ProductSettings::fields());
         $this->assertSame(self::ORDER, array_slice($names, 0, count(self::ORDER)));
         $this->assertLessThanOrEqual(24, count($names));
+    }
+
+    /**
+     * The self-service limits are configoption24 (21-23 are kept for the
+     * traffic settings of issue 14); a reserved position is never sent.
+     */
+    public function testSelfServiceIsField24()
+    {
+        $names = array_keys(ProductSettings::fields());
+        $this->assertSame('selfService', $names[23]);
+        $options = puqMinIOS3_ConfigOptions();
+        $this->assertSame('buckets=10 keys=10', $options['Self-service limits']['Default'], 'the default is the binary\'s');
+        $product = ProductSettings::fromConfigOptions(['configoption21' => 'x', 'configoption24' => 'buckets=2 keys=3']);
+        $this->assertSame(['selfService' => 'buckets=2 keys=3'], $product);
     }
 
     public function testEveryFieldIsWellFormed()
@@ -39,6 +53,22 @@ class ConfigOptionsTest extends PuqTestCase
         $this->assertSame('90', $options['Notification, used disk space X %']['Default']);
         $this->assertSame('textarea', $options['Raw Policy']['Type']);
         $this->assertSame('textarea', $options['Raw policy Disk limit']['Type']);
+        // Traffic (fields 21 to 23): off, no allowance, the egress email.
+        $this->assertSame('yesno', $options['Measure traffic']['Type']);
+        $this->assertSame('0', $options['Monthly egress allowance (GB, 0 = none)']['Default']);
+        $this->assertSame('puqMinIOS3 Notification egress allowance', $options['Egress allowance email template']['Default']);
+        $this->assertSame('puqMinIOS3_ProductEmailTemplates', $options['Egress allowance email template']['Loader']);
+    }
+
+    /** The traffic settings reach the binary as the product's JSON fields. */
+    public function testTrafficSettingsMapToTheProduct()
+    {
+        $product = ProductSettings::fromConfigOptions(['configoption21' => 'on', 'configoption22' => ' 250.5 ',
+            'configoption23' => 'puqMinIOS3 Notification egress allowance']);
+        $this->assertSame(['traffic' => true, 'egressAllowanceGB' => 250.5,
+            'egressTemplate' => 'puqMinIOS3 Notification egress allowance'], $product);
+        $this->assertSame(['traffic' => false, 'egressAllowanceGB' => 'lots'],
+            ProductSettings::fromConfigOptions(['configoption21' => '', 'configoption22' => 'lots']));
     }
 
     public function testDefaultPoliciesAreJsonScopedToTheTenant()

@@ -34,10 +34,13 @@ class ContractTest extends PuqTestCase
         $this->assertSame('username', $meta['ListAccountsUniqueIdentifierField']);
         $this->assertIsArray(puqMinIOS3_ConfigOptions());
         $this->assertIsArray(puqMinIOS3_AdminCustomButtonArray());
-        $this->assertSame(['Update Policy', 'Set Standard Policy', 'Set Limited Policy', 'Recalculate Disk Space'],
-            array_keys(puqMinIOS3_AdminCustomButtonArray()));
-        $this->assertSame(['Recalculate Disk Space' => 'RecalculateDiskSpace'], puqMinIOS3_ClientAreaCustomButtonArray());
-        foreach (array_merge(puqMinIOS3_AdminCustomButtonArray(), puqMinIOS3_ClientAreaCustomButtonArray()) as $suffix) {
+        $this->assertSame(['Update Policy', 'Set Standard Policy', 'Set Limited Policy', 'Recalculate Disk Space',
+            'Delete Bucket', 'Revoke Access Key'], array_keys(puqMinIOS3_AdminCustomButtonArray()));
+        $this->assertSame(['Recalculate Disk Space' => 'ClientRecalculateDiskSpace'], puqMinIOS3_ClientAreaCustomButtonArray());
+        $this->assertSame(['ClientCreateBucket', 'ClientDeleteBucket', 'ClientBucketVersioning', 'ClientBucketLifecycle',
+            'ClientBucketPublic', 'ClientCreateKey', 'ClientRevokeKey'], puqMinIOS3_ClientAreaAllowedFunctions());
+        foreach (array_merge(array_values(puqMinIOS3_AdminCustomButtonArray()), array_values(puqMinIOS3_ClientAreaCustomButtonArray()),
+                     puqMinIOS3_ClientAreaAllowedFunctions()) as $suffix) {
             $this->assertTrue(function_exists('puqMinIOS3_' . $suffix), $suffix);
         }
     }
@@ -48,9 +51,14 @@ class ContractTest extends PuqTestCase
         putenv('PUQMINIO_BIN=' . $binary);
         try {
             $p = $this->params();
+            // The self-service forms as they are posted, with the session's token.
+            $_SERVER['REQUEST_METHOD'] = 'POST';
+            $_POST = ['token' => generate_token('plain'), 'puqs3_name' => 'photos', 'puqs3_bucket' => '2-7-data', 'puqs3_key' => 'PQMAAAAAAAAAAAAAAAAA'];
             foreach (['CreateAccount', 'SuspendAccount', 'UnsuspendAccount', 'TerminateAccount', 'ChangePassword',
                          'ChangePackage', 'UpdatePolicy', 'SetStandardPolicy', 'SetLimitedPolicy',
-                         'RecalculateDiskSpace'] as $fn) {
+                         'RecalculateDiskSpace', 'ClientRecalculateDiskSpace', 'ClientCreateBucket', 'ClientDeleteBucket',
+                         'ClientBucketVersioning', 'ClientBucketLifecycle', 'ClientBucketPublic', 'ClientCreateKey',
+                         'ClientRevokeKey', 'AdminDeleteBucket', 'AdminRevokeKey'] as $fn) {
                 $out = call_user_func('puqMinIOS3_' . $fn, $p);
                 $this->assertIsString($out, $fn);
                 $this->assertNotSame('success', $out, $fn);
@@ -85,6 +93,8 @@ class ContractTest extends PuqTestCase
             }
         } finally {
             putenv('PUQMINIO_BIN');
+            $_POST = [];
+            unset($_SERVER['REQUEST_METHOD']);
         }
     }
 

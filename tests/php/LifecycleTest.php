@@ -10,7 +10,7 @@ class LifecycleTest extends PuqTestCase
     {
         parent::setUp();
         self::requireBinary();
-        self::minio();
+        static::minio();
     }
 
     private function canList(array $params, $bucket)
@@ -30,7 +30,7 @@ class LifecycleTest extends PuqTestCase
     public function testTestConnection()
     {
         $this->assertSame(['success' => true, 'error' => ''], puqMinIOS3_TestConnection(self::serverParams()));
-        $this->assertNoSecretLogged([self::minio()['secretKey']]);
+        $this->assertNoSecretLogged([static::minio()['secretKey']]);
     }
 
     public function testTestConnectionWithWrongKeySaysSo()
@@ -45,7 +45,7 @@ class LifecycleTest extends PuqTestCase
 
     public function testLifecycle()
     {
-        $secrets = [self::minio()['secretKey']];
+        $secrets = [static::minio()['secretKey']];
         $p = $this->createAccount(['defaultBucket' => true, 'bucketSuffix' => 'data', 'diskSpace' => '1', 'unit' => 'GB']);
         $secrets[] = $p['password'];
 
@@ -101,8 +101,15 @@ class LifecycleTest extends PuqTestCase
         $this->assertNotSame('', puqMinIOS3_ClientArea($p));
         $_GET = [];
 
-        // The sync tool sees the account.
+        // The sync tool sees the account (on MinIO; RGW says it does not
+        // offer the listing).
         $list = puqMinIOS3_ListAccounts(self::serverParams());
+        if (static::backend() === 'rgw') {
+            $this->assertFalse($list['success']);
+            $this->assertStringContainsString('not offered', $list['error']);
+            $list = ['success' => true, 'accounts' => [['username' => $p['username'], 'status' => 'Active',
+                'uniqueIdentifier' => $p['username'], 'created' => date('Y-m-d H:i:s')]]];
+        }
         $this->assertTrue($list['success']);
         $mine = array_values(array_filter($list['accounts'], function ($a) use ($p) {
             return $a['username'] === $p['username'];

@@ -12,14 +12,11 @@ abstract class PuqTestCase extends TestCase
     /** The repository root. */
     const ROOT = __DIR__ . '/../..';
 
-    /** @var array|null the running test server: endpoint, accessKey, secretKey, ... */
-    private static $minio;
+    /** @var array<string, array> the test servers started, by backend */
+    private static $servers = [];
 
-    /** @var resource|null */
-    private static $minioProc;
-
-    /** @var array */
-    private static $minioPipes = [];
+    /** @var array[] the processes of the servers in $servers, with their pipes */
+    private static $serverProcs = [];
 
     /** @var string|null where this run keeps its files */
     private static $tmp;
@@ -49,6 +46,7 @@ abstract class PuqTestCase extends TestCase
             mkdir(self::$tmp, 0700, true);
             $dir = self::$tmp;
             register_shutdown_function(function () use ($dir) {
+                self::stopReceiver();
                 self::stopMinio();
                 exec('rm -rf ' . escapeshellarg($dir));
             });
@@ -111,35 +109,124 @@ abstract class PuqTestCase extends TestCase
      */
     protected static function minio()
     {
-        if (self::$minio === null) {
+        $backend = static::backend();
+        if (!isset(self::$servers[$backend])) {
             $bin = self::tmp() . '/testserver';
-            list($status, $log) = self::runCommand(['go', 'build', '-o', $bin, './internal/testminio/testserver'], self::ROOT);
-            if ($status !== 0) {
-                self::fail('Could not build the MinIO test server: ' . $log);
+            if (!is_file($bin)) {
+                list($status, $log) = self::runCommand(['go', 'build', '-o', $bin, './internal/testminio/testserver'], self::ROOT);
+                if ($status !== 0) {
+                    self::fail('Could not build the test server: ' . $log);
+                }
             }
-            $proc = proc_open([$bin], [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', self::tmp() . '/minio.log', 'a']], $pipes);
+            $logFile = self::tmp() . '/' . $backend . '.log';
+            // -audit: MinIO posts its audit webhook to the address the line
+            // names, for trafficReceiver(); until that runs MinIO keeps them.
+            $args = $backend === 'rgw' ? [$bin, '-backend', 'rgw'] : [$bin, '-audit'];
+            $proc = proc_open($args, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', $logFile, 'a']], $pipes);
             $line = fgets($pipes[1]);
             $info = json_decode((string) $line, true);
             if (!is_array($info) || empty($info['endpoint'])) {
                 proc_close($proc);
-                self::fail('The MinIO test server did not start: ' . @file_get_contents(self::tmp() . '/minio.log'));
+                self::fail('The ' . $backend . ' test server did not start: ' . @file_get_contents($logFile));
             }
-            self::$minioProc = $proc;
-            self::$minioPipes = $pipes;
-            self::$minio = $info;
+            self::$serverProcs[] = [$proc, $pipes];
+            self::$servers[$backend] = $info;
         }
-        return self::$minio;
+        return self::$servers[$backend];
+    }
+
+    /**
+     * The backend this test class runs against: MinIO; a subclass answers
+     * 'rgw' to run the same tests against a Ceph RADOS Gateway.
+     */
+    protected static function backend()
+    {
+        return 'minio';
+    }
+
+    /** @var resource|null `puqminio traffic serve` for the test server */
+    private static $receiverProc;
+
+    /** @var array */
+    private static $receiverPipes = [];
+
+    /**
+     * `puqminio traffic serve` (the binary under test) metering the test
+     * server's traffic into the run's usage database as server 1, started
+     * once per run. The token goes in its environment, never its command
+     * line.
+     */
+    protected static function trafficReceiver()
+    {
+        if (self::$receiverProc !== null) {
+            return;
+        }
+        $m = self::minio();
+        $bin = self::requireBinary();
+        @mkdir(self::tmp() . '/store', 0700);
+        $log = self::tmp() . '/receiver.log';
+        $env = ['PATH' => (string) getenv('PATH'), 'PUQMINIO_TRAFFIC_TOKEN' => $m['auditToken']];
+        $proc = proc_open([$bin, 'traffic', 'serve', '--listen', $m['auditListen'], '--db', self::tmp() . '/store/usage.db',
+            '--server-id', '1'], [0 => ['pipe', 'r'], 1 => ['file', $log, 'a'], 2 => ['file', $log, 'a']], $pipes, null, $env);
+        for ($i = 0; $i < 300; $i++) {
+            $ok = @file_get_contents('http://' . $m['auditListen'] . '/health');
+            if ($ok !== false) {
+                self::$receiverProc = $proc;
+                self::$receiverPipes = $pipes;
+                return;
+            }
+            usleep(100000);
+        }
+        proc_terminate($proc);
+        proc_close($proc);
+        self::fail('puqminio traffic serve did not start: ' . @file_get_contents($log));
+    }
+
+    /**
+     * Waits until MinIO has delivered the audit entries of the requests made
+     * so far and the receiver has stored them, or fails after a minute.
+     * MinIO collects a batch for up to a second before it writes it to its
+     * queue directory, and deletes a file there only once the receiver
+     * answered 200, which it does once the batch is committed: after that
+     * second, an empty directory means everything is stored.
+     */
+    protected static function waitForTraffic()
+    {
+        $m = self::minio();
+        usleep(1100000);
+        $deadline = microtime(true) + 60;
+        while (microtime(true) < $deadline) {
+            // MinIO keeps undelivered batches as files in a directory of its
+            // own under the queue directory.
+            if (!(glob($m['auditQueueDir'] . '/*/*') ?: [])) {
+                return;
+            }
+            usleep(200000);
+        }
+        self::fail('MinIO\'s audit entries were not all stored within a minute: ' . @file_get_contents(self::tmp() . '/receiver.log'));
+    }
+
+    private static function stopReceiver()
+    {
+        if (self::$receiverProc) {
+            foreach (self::$receiverPipes as $pipe) {
+                @fclose($pipe);
+            }
+            proc_terminate(self::$receiverProc);
+            proc_close(self::$receiverProc);
+            self::$receiverProc = null;
+        }
     }
 
     private static function stopMinio()
     {
-        if (self::$minioProc) {
-            foreach (self::$minioPipes as $pipe) {
+        foreach (self::$serverProcs as list($proc, $pipes)) {
+            foreach ($pipes as $pipe) {
                 @fclose($pipe);
             }
-            proc_close(self::$minioProc);
-            self::$minioProc = null;
+            proc_close($proc);
         }
+        self::$serverProcs = [];
     }
 
     /** @return int a WHMCS id not used before in this run */
@@ -155,7 +242,11 @@ abstract class PuqTestCase extends TestCase
      */
     protected static function serverParams($serverId = 1, $via = 'endpoint')
     {
-        $m = self::minio();
+        $m = static::minio();
+        $rgw = ($m['backend'] ?? 'minio') === 'rgw';
+        if ($rgw) {
+            $serverId += 100; // its own servers, so stores never mix backends
+        }
         list($host, $port) = explode(':', $m[$via]);
         $params = [
             'serverid' => $serverId,
@@ -167,6 +258,9 @@ abstract class PuqTestCase extends TestCase
             'serverpassword' => $m['secretKey'],
             'serveraccesshash' => $via === 'endpoint' ? (string) ($m['caPem'] ?? '') : '',
         ];
+        if ($rgw) {
+            $params['serveraccesshash'] = "backend: rgw\n" . $params['serveraccesshash'];
+        }
         $pdo = WhmcsEmulation::pdo();
         $exists = $pdo->prepare('SELECT COUNT(*) FROM tblservers WHERE id = ?');
         $exists->execute([$serverId]);
@@ -286,7 +380,7 @@ abstract class PuqTestCase extends TestCase
      */
     protected static function s3cmd($accessKey, $secretKey, array $args, $input = '')
     {
-        $m = self::minio();
+        $m = static::minio();
         $cfg = self::tmp() . '/s3cfg-' . bin2hex(random_bytes(4));
         $ini = "[default]\naccess_key = $accessKey\nsecret_key = $secretKey\nhost_base = {$m['endpoint']}\n"
             . "host_bucket = {$m['endpoint']}\nuse_https = " . ($m['secure'] ? 'True' : 'False') . "\n"
@@ -304,7 +398,7 @@ abstract class PuqTestCase extends TestCase
     /** s3cmd as the root admin. */
     protected static function s3admin(array $args)
     {
-        $m = self::minio();
+        $m = static::minio();
         return self::s3cmd($m['accessKey'], $m['secretKey'], $args);
     }
 

@@ -15,7 +15,7 @@ class UsageTest extends PuqTestCase
     {
         parent::setUp();
         self::requireBinary();
-        self::minio();
+        static::minio();
     }
 
     private function put(array $p, $bytes, $name)
@@ -77,7 +77,7 @@ class UsageTest extends PuqTestCase
         $this->assertSame(3, (int) self::hosting($p['serviceid'])['diskusage']);
         $this->assertTrue($this->put($p, 1024, 'd.bin'), 'writes still blocked after freeing space');
 
-        $this->assertNoSecretLogged([self::minio()['secretKey'], $p['password']]);
+        $this->assertNoSecretLogged([static::minio()['secretKey'], $p['password']]);
         $this->assertSame('success', puqMinIOS3_TerminateAccount($p));
     }
 
@@ -130,7 +130,7 @@ class UsageTest extends PuqTestCase
 
         $provider = puqMinIOS3_MetricProvider(self::serverParams());
         $this->assertInstanceOf(\WHMCS\UsageBilling\Contracts\Metrics\ProviderInterface::class, $provider);
-        $this->assertSame(['diskusage', 'diskmonthavg'], array_map(function ($m) {
+        $this->assertSame(['diskusage', 'diskmonthavg', 'egress', 'ingress'], array_map(function ($m) {
             return $m->systemName();
         }, $provider->metrics()));
 

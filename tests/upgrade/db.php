@@ -48,9 +48,23 @@ $keys = [
     'usage_daily' => 'service_id, day',
     'migrations' => 'version',
     'meta' => 'key',
+    'withheld_policies' => 'server_id, service_id, bucket',
+    'throttle' => 'service_id, action',
+    'bucket_usage' => 'server_id, service_id, bucket',
+    'group_checks' => 'server_id, grp',
+    'server_names' => 'server_id, kind, lname, name',
+    'server_name_lists' => 'server_id',
+    'server_status' => 'server_id',
+    'terminated_names' => 'server_id, username',
+    'traffic_hourly' => 'service_id, hour, server_id, bucket',
+    'traffic_seen' => 'at, key',
 ];
 foreach ($tables as $t) {
-    $order = isset($keys[$t]) ? $keys[$t] : 'rowid';
+    if (!isset($keys[$t])) {
+        fwrite(STDERR, "db.php: no sort key for the table $t (add it to \$keys)\n");
+        exit(1);
+    }
+    $order = $keys[$t];
     $out[$t] = $pdo->query('SELECT * FROM "' . $t . '" ORDER BY ' . $order)->fetchAll(PDO::FETCH_ASSOC);
 }
 echo json_encode($out, JSON_UNESCAPED_SLASHES), "\n";

@@ -143,8 +143,8 @@ s3cfg() { # user password -> config path (secrets in a 0600 file, never on a com
 }
 s3() { s3cmd -c "$1" --no-progress "${@:2}"; }
 
-stats_bars() { # binary service: the daily and monthly bars' byte values on the stats page, sorted
-  ok "$1" render.client "$(svc "$2" 12 "12-$2")" '{"page":"stats","nonce":"n","csrf":"c"}' |
+stats_bars() { # binary service params: the daily and monthly bars' byte values on the stats page, sorted
+  ok "$1" render.client "$(svc "$2" 12 "12-$2")" "$3" |
     jq -r .html | grep -o 'data-bytes="[0-9]*"' | tr -dc '0-9\n' | sort -n
 }
 
@@ -180,7 +180,7 @@ used=$(jq -r '.services[] | select(.id == 34) | .usedBytes' <<<"$res")
 php tests/upgrade/db.php seed "$db"
 php tests/upgrade/db.php dump "$db" > "$work/before.json"
 jq -e '[.migrations[].version] == [1]' "$work/before.json" >/dev/null || fail "$OLD_TAG's database is not schema 1"
-old_bars=$(stats_bars "$OLD" 34)
+old_bars=$(stats_bars "$OLD" 34 '{"page":"stats","nonce":"n","csrf":"c"}')  # what its PHP sent
 old_days=$(jq '[.usage_daily[] | select(.service_id == 34)] | length' "$work/before.json")
 [ "$(wc -l <<<"$old_bars")" -ge 30 ] || fail "$OLD_TAG's stats page shows $(wc -l <<<"$old_bars") bars"
 echo "before: $(jq -c '{accounts: (.accounts | length), usage_daily: (.usage_daily | length), samples: (.samples | length)}' "$work/before.json"), 12-34 has $old_days days, its stats page $(wc -l <<<"$old_bars") bars"
@@ -247,7 +247,7 @@ kept "today's history" 'all($b[0].usage_daily[] | select(.day == $today); . as $
 echo "after: $(jq -c '{accounts: (.accounts | length), usage_daily: (.usage_daily | length), samples: (.samples | length), migrations: [.migrations[].name], meta: [.meta[] | {key, value}]}' "$work/after.json")"
 
 step "The stats page shows the old days"
-new_bars=$(stats_bars "$NEW" 34)
+new_bars=$(stats_bars "$NEW" 34 '{"page":"stats","csrf":"c"}')
 [ "$new_bars" = "$old_bars" ] || fail "the stats page's bars changed: before $(tr '\n' ' ' <<<"$old_bars") after $(tr '\n' ' ' <<<"$new_bars")"
 for k in 1 10 29; do # seeded values: 10000000 + k*1000 + 34
   grep -qx "$((10000000 + k * 1000 + 34))" <<<"$new_bars" || fail "the daily chart lacks the day $k days ago"

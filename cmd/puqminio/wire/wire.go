@@ -12,6 +12,7 @@ import (
 	"github.com/puqminios3/puqminio/internal/bridge"
 	"github.com/puqminios3/puqminio/internal/domain"
 	"github.com/puqminios3/puqminio/internal/minioadmin"
+	"github.com/puqminios3/puqminio/internal/rgw"
 	"github.com/puqminios3/puqminio/internal/s3"
 	"github.com/puqminios3/puqminio/internal/sqlite"
 	"github.com/puqminios3/puqminio/internal/view"
@@ -36,6 +37,15 @@ func Env(log *slog.Logger) bridge.Env {
 // storePath is set, to the usage store there (opened at first use).
 func openManager(s *bridge.Server, storePath string, log *slog.Logger) (*account.Manager, error) {
 	roots := s.RootCAs()
+	if s.Backend == bridge.BackendRGW {
+		g, err := rgw.New(rgw.Config{Endpoint: s.Endpoint, Secure: s.Secure, AccessKey: s.AccessKey, SecretKey: s.SecretKey, RootCAs: roots})
+		if err != nil {
+			return nil, err
+		}
+		m := &account.Manager{Gateway: g, ServerID: s.ID, Now: time.Now, Log: log}
+		m.OpenStore = storeOpener(storePath)
+		return m, nil
+	}
 	admin, err := minioadmin.New(minioadmin.Config{Endpoint: s.Endpoint, Secure: s.Secure, AccessKey: s.AccessKey, SecretKey: s.SecretKey, Region: s.Region, RootCAs: roots})
 	if err != nil {
 		return nil, domain.Errorf(domain.EINVALID, "server: %s", domain.Printable(err.Error()))
@@ -45,14 +55,21 @@ func openManager(s *bridge.Server, storePath string, log *slog.Logger) (*account
 		return nil, err
 	}
 	m := &account.Manager{Admin: admin, S3: sc, ServerID: s.ID, Now: time.Now, Log: log}
-	if storePath != "" {
-		m.OpenStore = func() (account.Store, error) {
-			db, err := sqlite.Open(storePath)
-			if err != nil {
-				return nil, err
-			}
-			return db, nil
-		}
-	}
+	m.OpenStore = storeOpener(storePath)
 	return m, nil
+}
+
+// storeOpener opens the usage store at path at first use (nil without a
+// path).
+func storeOpener(path string) func() (account.Store, error) {
+	if path == "" {
+		return nil
+	}
+	return func() (account.Store, error) {
+		db, err := sqlite.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
 }

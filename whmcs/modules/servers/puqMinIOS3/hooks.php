@@ -6,8 +6,9 @@
  * re-measures disk usage on servers whose services are due by their
  * product's "Usage re-check interval" (default 60 minutes), so a tenant who
  * fills the disk is limited within the hour rather than at the next daily
- * run. Turn it off with define('PUQMINIO_RECHECK', false); in WHMCS's
- * configuration.php.
+ * run, and keeps each server's listing of user and bucket names younger than
+ * half an hour (Create checks new names against it). Turn it off with
+ * define('PUQMINIO_RECHECK', false); in WHMCS's configuration.php.
  */
 
 use WHMCS\Module\Server\PuqMinIOS3\Usage;

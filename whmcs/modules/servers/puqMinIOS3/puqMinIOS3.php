@@ -15,6 +15,7 @@ use WHMCS\Module\Server\PuqMinIOS3\MetricProvider;
 use WHMCS\Module\Server\PuqMinIOS3\ProductSettings;
 use WHMCS\Module\Server\PuqMinIOS3\Request;
 use WHMCS\Module\Server\PuqMinIOS3\Rpc;
+use WHMCS\Module\Server\PuqMinIOS3\SelfService;
 use WHMCS\Module\Server\PuqMinIOS3\Usage;
 use WHMCS\Module\Server\PuqMinIOS3\Whmcs;
 
@@ -187,8 +188,9 @@ function puqMinIOS3_TestConnection(array $params)
 
 /**
  * Daily cron, once per server: measures every Active and Suspended service of
- * the server in one request, writes tblhosting's disk figures (MB) and sends
- * the due disk-limit emails.
+ * the server in one request, writes tblhosting's disk figures (MB) and, for
+ * products that measure traffic, the month's egress and allowance as its
+ * bandwidth figures (MB), and sends the due disk-limit and egress emails.
  */
 function puqMinIOS3_UsageUpdate(array $params)
 {
@@ -215,6 +217,8 @@ function puqMinIOS3_AdminCustomButtonArray()
         'Set Standard Policy' => 'SetStandardPolicy',
         'Set Limited Policy' => 'SetLimitedPolicy',
         'Recalculate Disk Space' => 'RecalculateDiskSpace',
+        'Delete Bucket' => 'AdminDeleteBucket',
+        'Revoke Access Key' => 'AdminRevokeKey',
     ];
 }
 
@@ -226,8 +230,113 @@ function puqMinIOS3_AdminCustomButtonArray()
 function puqMinIOS3_ClientAreaCustomButtonArray()
 {
     return [
-        'Recalculate Disk Space' => 'RecalculateDiskSpace',
+        'Recalculate Disk Space' => 'ClientRecalculateDiskSpace',
     ];
+}
+
+/**
+ * The client area's self-service forms (issue 13): custom functions WHMCS
+ * lets the client's service page call (modop=custom&a=...) without showing
+ * them as buttons. Each is a POST form of the module's page.
+ *
+ * @return string[]
+ */
+function puqMinIOS3_ClientAreaAllowedFunctions()
+{
+    return array_values(SelfService::CLIENT);
+}
+
+/**
+ * Client form: makes a bucket "<username>-<name>" within the product's limits.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientCreateBucket(array $params)
+{
+    return SelfService::client('bucket.create', $params);
+}
+
+/**
+ * Client form: deletes one of the client's buckets (its name typed again
+ * when it holds objects).
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientDeleteBucket(array $params)
+{
+    return SelfService::client('bucket.delete', $params);
+}
+
+/**
+ * Client form: turns a bucket's versioning on or off (suspended).
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientBucketVersioning(array $params)
+{
+    return SelfService::client('bucket.versioning', $params);
+}
+
+/**
+ * Client form: sets a bucket's expiry rules.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientBucketLifecycle(array $params)
+{
+    return SelfService::client('bucket.lifecycle', $params);
+}
+
+/**
+ * Client form: public read of a bucket or a prefix, where the product
+ * allows it, or its end.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientBucketPublic(array $params)
+{
+    return SelfService::client('bucket.public', $params);
+}
+
+/**
+ * Client form: makes an access key; the page WHMCS shows next holds its
+ * secret, once.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientCreateKey(array $params)
+{
+    return SelfService::client('key.create', $params);
+}
+
+/**
+ * Client form: revokes one of the access keys the client area made.
+ *
+ * @return string 'success' or, in the client's language, why not
+ */
+function puqMinIOS3_ClientRevokeKey(array $params)
+{
+    return SelfService::client('key.revoke', $params);
+}
+
+/**
+ * Admin button, used from the MinIO S3 panel's Delete form of a bucket.
+ *
+ * @return string 'success' or an error message
+ */
+function puqMinIOS3_AdminDeleteBucket(array $params)
+{
+    return SelfService::admin('bucket.delete', $params);
+}
+
+/**
+ * Admin button, used from the MinIO S3 panel's Revoke form of a key.
+ *
+ * @return string 'success' or an error message
+ */
+function puqMinIOS3_AdminRevokeKey(array $params)
+{
+    return SelfService::admin('key.revoke', $params);
 }
 
 /**
@@ -273,24 +382,25 @@ function puqMinIOS3_SetLimitedPolicy(array $params)
 }
 
 /**
- * Admin and client button: measures this service exactly now, writes its
- * disk figures and sends a due notice.
+ * Admin button: measures this service exactly now, writes its disk figures
+ * and sends a due notice.
  *
  * @return string 'success' or an error message
  */
 function puqMinIOS3_RecalculateDiskSpace(array $params)
 {
-    try {
-        $entry = Rpc::call(Request::forService('usage.recalculate', $params, [], 120), Request::secrets($params));
-        $entry['id'] = (int) ($entry['id'] ?? $params['serviceid']);
-        $summary = Usage::apply([$entry], (string) ($entry['lastUpdate'] ?? ''), $params);
-        return $summary['failures'] ? implode(' ', $summary['failures']) : 'success';
-    } catch (BridgeException $e) {
-        return $e->getMessage();
-    } catch (\Throwable $e) {
-        Whmcs::log('usage.recalculate', '', $e->getMessage(), '', Request::secrets($params));
-        return 'puqMinIOS3 RecalculateDiskSpace failed: ' . $e->getMessage();
-    }
+    return Usage::recalculate($params, 'admin');
+}
+
+/**
+ * Client button: the same, at most once every few minutes per service
+ * (an exact measurement lists every object version).
+ *
+ * @return string 'success' or an error message
+ */
+function puqMinIOS3_ClientRecalculateDiskSpace(array $params)
+{
+    return Usage::recalculate($params, 'client');
 }
 
 /**
@@ -302,7 +412,7 @@ function puqMinIOS3_RecalculateDiskSpace(array $params)
 function puqMinIOS3_AdminServicesTabFields(array $params)
 {
     try {
-        $result = Rpc::call(Request::forService('render.admin', $params, Request::adminPage()), Request::secrets($params));
+        $result = Rpc::call(Request::forService('render.admin', $params, Request::adminPage($params)), Request::secrets($params));
         return ['MinIO S3' => (string) ($result['html'] ?? '')];
     } catch (\Throwable $e) {
         return ['MinIO S3' => '<div class="alert alert-danger">'
@@ -311,17 +421,24 @@ function puqMinIOS3_AdminServicesTabFields(array $params)
 }
 
 /**
- * The client's product details page: the overview, or the usage statistics
- * page when ?puqs3page=stats.
+ * The client's product details page: the overview, or the page
+ * ?puqs3page= names (stats, keys, bucket with ?puqs3bucket=). After a
+ * self-service form in the same request, the page the form asked for, and
+ * a key just made with its secret, shown this once.
  *
  * @return string HTML
  */
 function puqMinIOS3_ClientArea(array $params)
 {
     try {
-        $page = (($_GET['puqs3page'] ?? '') === 'stats') ? 'stats' : 'overview';
-        $result = Rpc::call(Request::forService('render.client', $params, Request::clientPage($params, $page)),
-            Request::secrets($params));
+        $page = SelfService::$returnTo !== '' ? SelfService::$returnTo : (string) ($_GET['puqs3page'] ?? '');
+        $page = in_array($page, SelfService::PAGES, true) ? $page : 'overview';
+        $bucket = (string) ($_GET['puqs3bucket'] ?? ($_POST['puqs3_bucket'] ?? ''));
+        if ($page === 'bucket' && $bucket === '') {
+            $page = 'overview';
+        }
+        $result = Rpc::call(Request::forService('render.client', $params,
+            Request::clientPage($params, $page, $bucket, SelfService::$made)), Request::secrets($params));
         return (string) ($result['html'] ?? '');
     } catch (\Throwable $e) {
         return '<div class="alert alert-warning">'
@@ -366,8 +483,9 @@ function puqMinIOS3_ListAccounts(array $params)
 }
 
 /**
- * Usage billing (WHMCS 7.9+): disk in use (GB) and the month-to-date average
- * (GB) per tenant.
+ * Usage billing (WHMCS 7.9+): disk in use (GB), the month-to-date average
+ * (GB) and, for products that measure traffic, the month's egress and
+ * ingress so far (GB) per tenant.
  *
  * @return object|null the provider, or null where WHMCS has no usage billing
  */

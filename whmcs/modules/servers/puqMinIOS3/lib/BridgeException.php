@@ -14,11 +14,26 @@ class BridgeException extends \RuntimeException
     /** @var bool whether running the same action again may succeed */
     private $retryable;
 
-    public function __construct($message, $errorCode = 'shim', $retryable = false)
+    /** @var string the reason in the client's language (a client's self-service action), or "" */
+    private $text;
+
+    public function __construct($message, $errorCode = 'shim', $retryable = false, $text = '')
     {
         parent::__construct($message);
         $this->errorCode = $errorCode;
         $this->retryable = $retryable;
+        $this->text = (string) $text;
+    }
+
+    /**
+     * What a client is shown: the reason in its language when the binary
+     * gave one, else the message.
+     *
+     * @return string
+     */
+    public function clientText()
+    {
+        return $this->text !== '' ? $this->text : $this->getMessage();
     }
 
     /** @return string */

@@ -12,8 +12,11 @@ use WHMCS\UsageBilling\Metrics\Usage as MetricUsage;
 // interface exists, so this file loads everywhere.
 if (interface_exists(ProviderInterface::class)) {
     /**
-     * Usage billing metrics for one server: the disk in use now (GB) and the
-     * month-to-date average (GB), from the usage history the binary keeps.
+     * Usage billing metrics for one server: the disk in use now (GB), the
+     * month-to-date average (GB) and, for products that measure traffic,
+     * the month's egress and ingress so far (GB), from the usage database
+     * the binary keeps. Period metrics are month-to-date values (UTC
+     * months), which WHMCS overwrites rather than adds.
      */
     class MetricProvider implements ProviderInterface
     {
@@ -31,20 +34,16 @@ if (interface_exists(ProviderInterface::class)) {
             return [
                 new Metric('diskusage', 'Disk Usage', MetricInterface::TYPE_SNAPSHOT, new GigaBytes()),
                 new Metric('diskmonthavg', 'Disk Usage (month average)', MetricInterface::TYPE_PERIOD_MONTH, new GigaBytes()),
+                new Metric('egress', 'Traffic Out (egress)', MetricInterface::TYPE_PERIOD_MONTH, new GigaBytes()),
+                new Metric('ingress', 'Traffic In (ingress)', MetricInterface::TYPE_PERIOD_MONTH, new GigaBytes()),
             ];
         }
 
         /** Usage of every tenant of the server, keyed by user name. */
         public function usage()
         {
-            $services = [];
-            foreach (Whmcs::servicesOnServer((int) ($this->params['serverid'] ?? 0)) as $row) {
-                if ((string) $row['username'] !== '') {
-                    $services[] = ['id' => (int) $row['id'], 'username' => (string) $row['username']];
-                }
-            }
             $out = [];
-            foreach ($this->fetch($services) as $tenant) {
+            foreach ($this->fetch(null) as $tenant) {
                 $out[(string) $tenant['username']] = $this->wrap($tenant);
             }
             return $out;
@@ -53,37 +52,56 @@ if (interface_exists(ProviderInterface::class)) {
         /** Usage of one tenant (a user name). */
         public function tenantUsage($tenant)
         {
-            foreach (Whmcs::servicesOnServer((int) ($this->params['serverid'] ?? 0)) as $row) {
-                if ((string) $row['username'] === (string) $tenant) {
-                    foreach ($this->fetch([['id' => (int) $row['id'], 'username' => (string) $tenant]]) as $t) {
-                        return $this->wrap($t);
-                    }
-                }
+            foreach ($this->fetch((string) $tenant) as $t) {
+                return $this->wrap($t);
             }
             return $this->wrap([]);
         }
 
         /**
-         * @param array[] $services [{id, username}]
+         * Asks the binary for the figures of the server's tenants, or of the
+         * one named $only, each with its product (sent once per product).
+         *
+         * @param string|null $only a user name
          * @return array[] tenants
          */
-        private function fetch(array $services)
+        private function fetch($only)
         {
+            $services = [];
+            $products = [];
+            foreach (Whmcs::servicesOnServer((int) ($this->params['serverid'] ?? 0)) as $row) {
+                $username = (string) $row['username'];
+                if ($username === '' || ($only !== null && $username !== $only)) {
+                    continue;
+                }
+                $services[] = ['id' => (int) $row['id'], 'username' => $username,
+                    'productKey' => ProductSettings::keyFor($row, $products)];
+            }
             if (!$services) {
                 return [];
             }
             $request = Request::base('usage.metrics', $this->params);
-            $request['params'] = ['services' => $services];
+            $request['params'] = ['services' => $services, 'products' => array_values($products)];
             $result = Rpc::call($request, Request::secrets($this->params));
             return (array) ($result['tenants'] ?? []);
         }
 
+        /**
+         * The metrics with the tenant's figures; a figure the binary did not
+         * give (traffic not measured, or the tenant's product is broken, which
+         * the usage run reports) stays without usage.
+         */
         private function wrap(array $tenant)
         {
             $values = [
                 'diskusage' => $tenant['diskGB'] ?? null,
                 'diskmonthavg' => $tenant['monthAvgGB'] ?? null,
+                'egress' => $tenant['egressGB'] ?? null,
+                'ingress' => $tenant['ingressGB'] ?? null,
             ];
+            if (!empty($tenant['error'])) {
+                $values = [];
+            }
             $out = [];
             foreach ($this->metrics() as $metric) {
                 $value = $values[$metric->systemName()] ?? null;

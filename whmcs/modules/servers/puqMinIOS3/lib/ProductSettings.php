@@ -20,6 +20,8 @@ class ProductSettings
     const TEXT = 'text';
     const NUMBER = 'number';
     const BOOL = 'bool';
+    /** A position kept for a field of another change, not sent to the binary. */
+    const RESERVED = 'reserved';
 
     /**
      * The fields, in configoption order: JSON name => [kind, WHMCS field].
@@ -163,6 +165,43 @@ class ProductSettings
                 'Type' => 'yesno',
                 'Description' => 'Accept raw policies naming buckets outside the tenant\'s own (not recommended)',
             ]],
+            'permissions' => [self::TEXT, [
+                'FriendlyName' => 'Tenant permissions',
+                'Type' => 'text',
+                'Size' => '40',
+                'Default' => '',
+                'Description' => 'Words, none by default: public (public read of buckets), objectlock (object lock and '
+                    . 'retention: kept data outlives terminate until its term), toolkeys (access keys made with S3 tools), '
+                    . 'keepkeys (access keys survive a password change)',
+            ]],
+            'traffic' => [self::BOOL, [
+                'FriendlyName' => 'Measure traffic',
+                'Type' => 'yesno',
+                'Description' => 'Show the traffic puqminio traffic serve meters in the client area, report it for usage '
+                    . 'billing and warn about the allowance below (needs the receiver, see docs/install.md)',
+            ]],
+            'egressAllowanceGB' => [self::NUMBER, [
+                'FriendlyName' => 'Monthly egress allowance (GB, 0 = none)',
+                'Type' => 'text',
+                'Size' => '10',
+                'Description' => 'Downloads per calendar month (UTC) before the email below is sent',
+            ]],
+            'egressTemplate' => [self::TEXT, [
+                'FriendlyName' => 'Egress allowance email template',
+                'Type' => 'text',
+                'Size' => '40',
+                'Loader' => 'puqMinIOS3_ProductEmailTemplates',
+                'Default' => 'puqMinIOS3 Notification egress allowance',
+                'Description' => 'Sent once a month when downloads reach the allowance',
+                'SimpleMode' => true,
+            ]],
+            'selfService' => [self::TEXT, [
+                'FriendlyName' => 'Self-service limits',
+                'Type' => 'text',
+                'Size' => '30',
+                'Description' => 'buckets=N keys=N: how many buckets and access keys a client may have when making them '
+                    . 'in the client area (0: none). Public read, object lock and keys made with S3 tools: Tenant permissions',
+            ]],
         ];
     }
 
@@ -227,6 +266,24 @@ class ProductSettings
     }
 
     /**
+     * The key under which a service row's product is sent once per request
+     * (params.products of usage.update and usage.metrics), adding the
+     * product to $products the first time it is seen.
+     *
+     * @param array $row a tblhosting row joined with its tblproducts row
+     * @param array $products key => ['key' => ..., 'product' => ...], grown here
+     * @return string
+     */
+    public static function keyFor(array $row, array &$products)
+    {
+        $key = (string) (int) $row['packageid'];
+        if (!isset($products[$key])) {
+            $products[$key] = ['key' => $key, 'product' => (object) self::fromConfigOptions($row)];
+        }
+        return $key;
+    }
+
+    /**
      * Maps configoption1..N of $params to the bridge's product object.
      * Numeric strings become numbers and yes/no fields booleans; a value that
      * should be a number but is not is passed as it is, so the binary answers
@@ -247,6 +304,8 @@ class ProductSettings
             }
             $value = $params[$key];
             switch ($field[0]) {
+                case self::RESERVED:
+                    break;
                 case self::BOOL:
                     $product[$name] = ($value === 'on' || $value === true || $value === '1' || $value === 1 || $value === 'yes');
                     break;

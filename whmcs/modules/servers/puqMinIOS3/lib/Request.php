@@ -125,32 +125,62 @@ class Request
 
     /**
      * The params of render.client: the page, the links WHMCS gives the
-     * client's service page (overview, statistics, the Recalculate button)
-     * and WHMCS's CSRF token, which makes Recalculate a POST form.
+     * client's service page (overview, statistics, access keys, a bucket's
+     * settings, the Recalculate button and the self-service forms' custom
+     * functions) and WHMCS's CSRF token, which makes every form a POST.
      *
      * @param array $params WHMCS module parameters
-     * @param string $page overview or stats
+     * @param string $page overview, stats, keys or bucket
+     * @param string $bucket the bucket of page bucket
+     * @param array|null $newKey the key made in this request, shown once
      * @return array
      */
-    public static function clientPage(array $params, $page)
+    public static function clientPage(array $params, $page, $bucket = '', $newKey = null)
     {
         $base = 'clientarea.php?action=productdetails&id=' . (int) ($params['serviceid'] ?? 0);
-        return [
+        $out = [
             'page' => $page,
             'overviewUrl' => $base,
             'statsUrl' => $base . '&puqs3page=stats',
-            'recalculateUrl' => $base . '&modop=custom&a=RecalculateDiskSpace',
+            'keysUrl' => $base . '&puqs3page=keys',
+            'bucketUrl' => $base . '&puqs3page=bucket&puqs3bucket=',
+            'recalculateUrl' => $base . '&modop=custom&a=ClientRecalculateDiskSpace',
+            'actionUrls' => SelfService::actionUrls($base, SelfService::CLIENT, 'a'),
             'csrf' => function_exists('generate_token') ? (string) generate_token('plain') : '',
-        ] + self::adminPage();
+        ];
+        if ($page === 'bucket') {
+            $out['bucket'] = (string) $bucket;
+        }
+        if ($newKey) {
+            $out['newKey'] = $newKey;
+        }
+        return $out + self::overrides();
     }
 
     /**
-     * The params of render.admin: the admin's language overrides, when the
-     * module folder has an overrides/ folder (docs/install.md).
+     * The params of render.admin: the forms of the MinIO S3 panel (delete a
+     * bucket, revoke a key: the admin's custom functions) with WHMCS's CSRF
+     * token, and the admin's language overrides.
+     *
+     * @param array $params WHMCS module parameters
+     * @return array
+     */
+    public static function adminPage(array $params = [])
+    {
+        $base = 'clientsservices.php?userid=' . (int) ($params['userid'] ?? 0) . '&id=' . (int) ($params['serviceid'] ?? 0);
+        return [
+            'actionUrls' => SelfService::actionUrls($base, SelfService::ADMIN, 'ac'),
+            'csrf' => function_exists('generate_token') ? (string) generate_token('plain') : '',
+        ] + self::overrides();
+    }
+
+    /**
+     * The admin's language overrides, when the module folder has an
+     * overrides/ folder (docs/install.md).
      *
      * @return array
      */
-    public static function adminPage()
+    public static function overrides()
     {
         $dir = dirname(__DIR__) . '/overrides';
         return is_dir($dir) ? ['overridesDir' => $dir] : [];
@@ -174,7 +204,8 @@ class Request
 
     /**
      * A copy of $data with every secret field replaced and every secret
-     * string masked wherever it appears.
+     * string masked wherever it appears, in every form it can take in a
+     * request, an answer or a page (see variants()).
      *
      * @param mixed $data
      * @param string[] $secrets
@@ -195,13 +226,50 @@ class Request
             return $out;
         }
         if (is_string($data)) {
-            foreach ($secrets as $secret) {
-                if (is_string($secret) && strlen($secret) >= 4) {
-                    $data = str_replace($secret, '********', $data);
-                }
+            foreach (self::variants($secrets) as $form) {
+                $data = str_replace($form, '********', $data);
             }
         }
         return $data;
+    }
+
+    /**
+     * Every form a secret takes on its way through the module: as it is;
+     * HTML-escaped as PHP and as Go's html/template escape it (a page shows
+     * a password with & or < in these forms); JSON-escaped; URL-encoded;
+     * base64. Longest first, so a form that holds another is masked whole.
+     * Strings shorter than 4 characters are left alone.
+     *
+     * @param string[] $secrets
+     * @return string[]
+     */
+    public static function variants(array $secrets)
+    {
+        $out = [];
+        foreach ($secrets as $s) {
+            if (!is_string($s) || strlen($s) < 4) {
+                continue;
+            }
+            $forms = [
+                $s,
+                htmlspecialchars($s, ENT_QUOTES | ENT_HTML401, 'UTF-8'),
+                htmlspecialchars($s, ENT_QUOTES | ENT_HTML5, 'UTF-8'),
+                strtr($s, ['&' => '&amp;', '<' => '&lt;', '>' => '&gt;', '"' => '&#34;', "'" => '&#39;', '+' => '&#43;']),
+                substr((string) json_encode($s), 1, -1),
+                substr((string) json_encode($s, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE), 1, -1),
+                substr((string) json_encode($s, JSON_HEX_TAG | JSON_HEX_AMP | JSON_HEX_APOS | JSON_HEX_QUOT), 1, -1),
+                rawurlencode($s),
+                urlencode($s),
+                base64_encode($s),
+            ];
+            foreach ($forms as $form) {
+                if ($form !== '') {
+                    $out[$form] = strlen($form);
+                }
+            }
+        }
+        arsort($out);
+        return array_keys($out);
     }
 
     /**

@@ -28,10 +28,15 @@ class Rpc
         try {
             $response = $bridge->run($request);
         } catch (BridgeException $e) {
-            Whmcs::log($action, $logged, $e->getMessage(), '', $secrets);
+            Whmcs::log($action, $logged, Request::mask($e->getMessage(), $secrets), '', $secrets);
             throw $e;
         }
-        $masked = Request::mask($response, $secrets);
+        // A key just made: its secret is masked in every form it takes.
+        $made = $response['result']['secretKey'] ?? '';
+        if (is_string($made) && $made !== '') {
+            $secrets[] = $made;
+        }
+        $masked = Request::mask(self::withoutPages($response), $secrets);
         Whmcs::log($action, $logged, json_encode($masked, JSON_UNESCAPED_SLASHES), $masked, $secrets);
 
         if (!empty($response['ok'])) {
@@ -47,7 +52,7 @@ class Rpc
         if ($retryable && stripos($message, 'retrying is safe') === false) {
             $message .= ' Retrying is safe.';
         }
-        throw new BridgeException($message, (string) ($error['code'] ?? 'unknown'), $retryable);
+        throw new BridgeException($message, (string) ($error['code'] ?? 'unknown'), $retryable, (string) ($error['text'] ?? ''));
     }
 
     /**
@@ -74,8 +79,22 @@ class Rpc
     }
 
     /**
+     * The response as the Module Log keeps it: a rendered page is replaced
+     * by its size. A page shows the client's own password (when the product
+     * says so) in whatever form the page needs, and the log is for the
+     * exchange, not for the page.
+     */
+    private static function withoutPages(array $response)
+    {
+        if (isset($response['result']['html']) && is_string($response['result']['html'])) {
+            $response['result']['html'] = sprintf('[page of %d bytes, not logged]', strlen($response['result']['html']));
+        }
+        return $response;
+    }
+
+    /**
      * Secrets carried in the envelope itself (server key, CA, service
-     * password, the client's CSRF token).
+     * password, the client's CSRF token, the secret of a key just made).
      *
      * @return string[]
      */
@@ -83,7 +102,8 @@ class Rpc
     {
         $out = [];
         foreach ([$request['server']['secretKey'] ?? '', $request['server']['caPem'] ?? '',
-                     $request['service']['password'] ?? '', $request['params']['csrf'] ?? ''] as $s) {
+                     $request['service']['password'] ?? '', $request['params']['csrf'] ?? '',
+                     $request['params']['newKey']['secretKey'] ?? ''] as $s) {
             if (is_string($s) && $s !== '') {
                 $out[] = $s;
             }

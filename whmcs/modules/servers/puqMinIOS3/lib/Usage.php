@@ -3,8 +3,8 @@
 namespace WHMCS\Module\Server\PuqMinIOS3;
 
 /**
- * Carries a usage answer into WHMCS: the disk figures into tblhosting, the
- * due notices out as emails, and the sent ones back to the binary so each is
+ * Carries a usage answer into WHMCS: the disk (and traffic) figures into
+ * tblhosting, the due notices out as emails, and the sent ones back to the binary so each is
  * sent once (a failed email stays due and is tried on the next run).
  */
 class Usage
@@ -26,23 +26,25 @@ class Usage
     public static function updateServer(array $serverParams, $onlyIfDue = false)
     {
         $services = [];
+        $products = [];
         foreach (Whmcs::servicesOnServer((int) ($serverParams['serverid'] ?? 0)) as $row) {
             if (trim((string) $row['username']) === '') {
                 continue;
             }
+            // Each product is sent once; its services name it by key.
             $services[] = [
                 'id' => (int) $row['id'],
                 'clientId' => (int) $row['userid'],
                 'username' => (string) $row['username'],
                 'status' => (string) $row['domainstatus'],
-                'product' => (object) ProductSettings::fromConfigOptions($row),
+                'productKey' => ProductSettings::keyFor($row, $products),
             ];
         }
         if (!$services) {
             return ['services' => 0, 'emails' => 0, 'failures' => [], 'skipped' => true];
         }
         $request = Request::base('usage.update', $serverParams, self::TIMEOUT);
-        $request['params'] = ['services' => $services];
+        $request['params'] = ['services' => $services, 'products' => array_values($products)];
         if ($onlyIfDue) {
             $request['params']['onlyIfDue'] = true;
         }
@@ -50,6 +52,31 @@ class Usage
         $summary = self::apply($result['services'] ?? [], (string) ($result['lastUpdate'] ?? ''), $serverParams);
         $summary['skipped'] = !empty($result['skipped']);
         return $summary;
+    }
+
+    /**
+     * The Recalculate button: measures one service exactly now, writes its
+     * figures and sends a due notice. The binary rate-limits a client's
+     * presses ($initiator 'client').
+     *
+     * @param array $params WHMCS module parameters
+     * @param string $initiator 'admin' or 'client'
+     * @return string 'success' or an error message
+     */
+    public static function recalculate(array $params, $initiator)
+    {
+        try {
+            $request = Request::forService('usage.recalculate', $params, ['initiator' => $initiator], 120);
+            $entry = Rpc::call($request, Request::secrets($params));
+            $entry['id'] = (int) ($entry['id'] ?? $params['serviceid']);
+            $summary = self::apply([$entry], '', $params);
+            return $summary['failures'] ? implode(' ', $summary['failures']) : 'success';
+        } catch (BridgeException $e) {
+            return $e->getMessage();
+        } catch (\Throwable $e) {
+            Whmcs::log('usage.recalculate', '', $e->getMessage(), '', Request::secrets($params));
+            return 'puqMinIOS3 RecalculateDiskSpace failed: ' . $e->getMessage();
+        }
     }
 
     /**
@@ -81,7 +108,13 @@ class Usage
                     (string) ($entry['error']['message'] ?? $entry['error']['code'] ?? 'unknown error'));
                 continue;
             }
-            Whmcs::saveUsage($serviceId, (int) round($entry['usedMB'] ?? 0), (int) round($entry['limitMB'] ?? 0), $stamp);
+            // Traffic, for products that measure it: the month's egress and
+            // the egress allowance in WHMCS's bandwidth columns.
+            $bandwidth = null;
+            if (is_array($entry['traffic'] ?? null)) {
+                $bandwidth = [(int) ($entry['traffic']['egressMB'] ?? 0), (int) ($entry['traffic']['allowanceMB'] ?? 0)];
+            }
+            Whmcs::saveUsage($serviceId, (int) round($entry['usedMB'] ?? 0), (int) round($entry['limitMB'] ?? 0), $stamp, $bandwidth);
             foreach ((array) ($entry['notices'] ?? []) as $notice) {
                 $template = (string) ($notice['template'] ?? '');
                 if ($template === '') {
@@ -89,7 +122,13 @@ class Usage
                 }
                 $error = Whmcs::sendEmail($template, $serviceId, (array) ($notice['vars'] ?? []));
                 if ($error === '') {
-                    $sent[] = ['serviceId' => $serviceId, 'kind' => (string) ($notice['kind'] ?? '')];
+                    // The notice's period (the month of an egress notice) goes
+                    // back as it came, so the binary marks the right month.
+                    $done = ['serviceId' => $serviceId, 'kind' => (string) ($notice['kind'] ?? '')];
+                    if ((string) ($notice['period'] ?? '') !== '') {
+                        $done['period'] = (string) $notice['period'];
+                    }
+                    $sent[] = $done;
                 } else {
                     $failures[] = sprintf('Service %d: email "%s" was not sent: %s', $serviceId, $template, $error);
                 }
@@ -122,7 +161,27 @@ class Usage
             } catch (\Throwable $e) {
                 $ran[$server['serverid']] = $e->getMessage();
             }
+            try {
+                self::refreshNames($server);
+            } catch (\Throwable $e) {
+                $ran[$server['serverid']] = 'listing its names: ' . $e->getMessage();
+            }
         }
         return $ran;
+    }
+
+    /**
+     * Keeps the server's listing of user and bucket names young, so that
+     * Create checks new names against it without listing the server itself
+     * (the binary lists it again only when it is older than half an hour).
+     *
+     * @param array $serverParams server parameters
+     * @throws BridgeException
+     */
+    public static function refreshNames(array $serverParams)
+    {
+        $request = Request::base('names.refresh', $serverParams, self::TIMEOUT);
+        $request['params'] = ['onlyIfStale' => true];
+        Rpc::call($request, Request::secrets($serverParams));
     }
 }

@@ -63,7 +63,7 @@ class Whmcs
             $cols[] = 'p.configoption' . $i;
         }
         $stmt = self::pdo()->prepare(
-            'SELECT h.id, h.userid, h.username, h.domainstatus, ' . implode(', ', $cols)
+            'SELECT h.id, h.userid, h.username, h.domainstatus, h.packageid, ' . implode(', ', $cols)
             . ' FROM tblhosting h JOIN tblproducts p ON p.id = h.packageid'
             . " WHERE h.server = ? AND h.domainstatus IN ('Active', 'Suspended') AND p.servertype = ?"
             . ' ORDER BY h.id'
@@ -101,14 +101,23 @@ class Whmcs
     }
 
     /**
-     * Writes a service's disk figures (MB) and the time they were measured.
+     * Writes a service's disk figures (MB) and the time they were measured,
+     * and with $bandwidth [usedMB, limitMB] its bandwidth figures too.
      */
-    public static function saveUsage($serviceId, $diskMB, $limitMB, $lastUpdate)
+    public static function saveUsage($serviceId, $diskMB, $limitMB, $lastUpdate, ?array $bandwidth = null)
     {
+        if ($bandwidth === null) {
+            $stmt = self::pdo()->prepare(
+                'UPDATE tblhosting SET diskusage = ?, disklimit = ?, lastupdate = ? WHERE id = ?'
+            );
+            $stmt->execute([(int) $diskMB, (int) $limitMB, (string) $lastUpdate, (int) $serviceId]);
+            return;
+        }
         $stmt = self::pdo()->prepare(
-            'UPDATE tblhosting SET diskusage = ?, disklimit = ?, lastupdate = ? WHERE id = ?'
+            'UPDATE tblhosting SET diskusage = ?, disklimit = ?, bwusage = ?, bwlimit = ?, lastupdate = ? WHERE id = ?'
         );
-        $stmt->execute([(int) $diskMB, (int) $limitMB, (string) $lastUpdate, (int) $serviceId]);
+        $stmt->execute([(int) $diskMB, (int) $limitMB, (int) $bandwidth[0], (int) $bandwidth[1], (string) $lastUpdate,
+            (int) $serviceId]);
     }
 
     /**
@@ -130,12 +139,13 @@ class Whmcs
     }
 
     /**
-     * Records one remote call in the Module Log.
+     * Records one remote call in the Module Log. WHMCS masks the replacevars
+     * it is given as they are, so it gets every form the secrets take.
      */
     public static function log($action, $request, $response, $processed, array $secrets)
     {
         if (function_exists('logModuleCall')) {
-            logModuleCall(self::MODULE, $action, $request, $response, $processed, $secrets);
+            logModuleCall(self::MODULE, $action, $request, $response, $processed, Request::variants($secrets));
         }
     }
 
