@@ -337,13 +337,21 @@ func usage(srv serverInfo, bin, src, work string, runs int, res *usageResult) er
 			_ = os.Remove(store + ext)
 		}
 	}()
-	list := make([]account.UsageService, res.Services)
+	// As the module sends it: the product once, each service naming it.
+	type service struct {
+		ID         int64  `json:"id"`
+		ClientID   int64  `json:"clientId"`
+		Username   string `json:"username"`
+		Status     string `json:"status"`
+		ProductKey string `json:"productKey"`
+	}
+	list := make([]service, res.Services)
 	for i := range list {
 		id := int64(i + 1)
-		list[i] = account.UsageService{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active",
-			Product: domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 400}}
+		list[i] = service{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active", ProductKey: "p"}
 	}
-	params := map[string]any{"services": list, "mode": "scanner"}
+	products := []map[string]any{{"key": "p", "product": domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 400}}}
+	params := map[string]any{"services": list, "products": products, "mode": "scanner"}
 	proxy, err := faultproxy.New(srv.Endpoint)
 	if err != nil {
 		return err
