@@ -22,8 +22,8 @@ class ConfigOptionsTest extends PuqTestCase
     }
 
     /**
-     * The self-service limits are configoption24 (21-23 are kept for the
-     * traffic settings of issue 14); a reserved position is never sent.
+     * The self-service limits are configoption24, after the traffic
+     * settings (21-23), whichever branch was installed first.
      */
     public function testSelfServiceIsField24()
     {
@@ -31,8 +31,9 @@ class ConfigOptionsTest extends PuqTestCase
         $this->assertSame('selfService', $names[23]);
         $options = puqMinIOS3_ConfigOptions();
         $this->assertSame('buckets=10 keys=10', $options['Self-service limits']['Default'], 'the default is the binary\'s');
-        $product = ProductSettings::fromConfigOptions(['configoption21' => 'x', 'configoption24' => 'buckets=2 keys=3']);
-        $this->assertSame(['selfService' => 'buckets=2 keys=3'], $product);
+        $this->assertSame(['traffic', 'egressAllowanceGB', 'egressTemplate'], array_slice($names, 20, 3));
+        $product = ProductSettings::fromConfigOptions(['configoption21' => 'on', 'configoption24' => 'buckets=2 keys=3']);
+        $this->assertSame(['traffic' => true, 'selfService' => 'buckets=2 keys=3'], $product);
     }
 
     public function testEveryFieldIsWellFormed()

@@ -21,8 +21,6 @@ class ProductSettings
     const NUMBER = 'number';
     const BOOL = 'bool';
     /** A position kept for a field of another change, not sent to the binary. */
-    const RESERVED = 'reserved';
-
     /**
      * The fields, in configoption order: JSON name => [kind, WHMCS field].
      * APPEND ONLY: configoptionN of existing products points at position N.
@@ -304,8 +302,6 @@ class ProductSettings
             }
             $value = $params[$key];
             switch ($field[0]) {
-                case self::RESERVED:
-                    break;
                 case self::BOOL:
                     $product[$name] = ($value === 'on' || $value === true || $value === '1' || $value === 1 || $value === 'yes');
                     break;
