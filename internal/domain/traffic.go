@@ -57,6 +57,12 @@ type HourlyTraffic struct {
 	Traffic
 }
 
+// HourlyCount says what counting a read of hourly traffic did.
+type HourlyCount struct {
+	Counted int // bucket-hours added to the counters
+	Skipped int // bucket-hours of hours counted before
+}
+
 // TrafficDay is one UTC day of a service's traffic.
 type TrafficDay struct {
 	Day time.Time // 00:00 UTC

@@ -127,12 +127,6 @@ func (db *DB) RecordTraffic(ctx context.Context, serverID int64, recs []domain.T
 	return res, nil
 }
 
-// HourlyResult says what one RecordHourlyTraffic did.
-type HourlyResult struct {
-	Counted int // bucket-hours added to the counters
-	Skipped int // bucket-hours of hours counted before
-}
-
 // RecordHourlyTraffic counts traffic that serverID summed per bucket and
 // hour itself (Ceph RGW's usage log), read for the hours before until, in
 // one transaction that is on disk, WAL synced, when it returns nil: the
@@ -145,9 +139,9 @@ type HourlyResult struct {
 // the end already recorded are skipped: the same hour read again (a failed
 // trim, or two runs at once) counts once. So a read must cover whole,
 // settled hours: what an hour gains after it was counted is not counted.
-func (db *DB) RecordHourlyTraffic(ctx context.Context, serverID int64, until time.Time, hours []domain.HourlyTraffic) (HourlyResult, error) {
+func (db *DB) RecordHourlyTraffic(ctx context.Context, serverID int64, until time.Time, hours []domain.HourlyTraffic) (domain.HourlyCount, error) {
 	const what = "recording hourly traffic"
-	var res HourlyResult
+	var res domain.HourlyCount
 	if until.Unix() <= 0 || until.Unix()%3600 != 0 {
 		return res, domain.Errorf(domain.EINVALID, "hourly traffic must be read up to the start of an hour, not %s", until.UTC().Format(time.RFC3339))
 	}
@@ -213,7 +207,7 @@ func (db *DB) RecordHourlyTraffic(ctx context.Context, serverID int64, until tim
 		return err
 	})
 	if err != nil {
-		return HourlyResult{}, err
+		return domain.HourlyCount{}, err
 	}
 	return res, nil
 }

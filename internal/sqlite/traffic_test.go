@@ -210,18 +210,18 @@ func TestRecordHourlyTraffic(t *testing.T) {
 		hourly(h, domain.Unattributed, "", "z", 4, 4, 1), // an owner that is none of the module's
 	}
 	res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(2*time.Hour), first)
-	if err != nil || res != (HourlyResult{Counted: 7}) {
+	if err != nil || res != (domain.HourlyCount{Counted: 7}) {
 		t.Fatalf("first read: %+v %v", res, err)
 	}
 	// The same hours again, and the next hour with them: only the new one
 	// counts.
 	again := append(first, hourly(h.Add(2*time.Hour), 34, "12-34", "data", 1, 1, 1))
-	if res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(3*time.Hour), again); err != nil || res != (HourlyResult{Counted: 1, Skipped: 7}) {
+	if res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(3*time.Hour), again); err != nil || res != (domain.HourlyCount{Counted: 1, Skipped: 7}) {
 		t.Fatalf("second read: %+v %v", res, err)
 	}
 	// A slower run that read up to an earlier hour changes nothing, and
 	// does not move the mark back.
-	if res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(2*time.Hour), first); err != nil || res != (HourlyResult{Skipped: 7}) {
+	if res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(2*time.Hour), first); err != nil || res != (domain.HourlyCount{Skipped: 7}) {
 		t.Fatalf("a late run: %+v %v", res, err)
 	}
 	if until, ok, err := db.TrafficReadUntil(ctx, 7); !ok || err != nil || !until.Equal(h.Add(3*time.Hour)) {
