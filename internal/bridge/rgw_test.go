@@ -49,11 +49,15 @@ func TestRGWBackendThroughTheBridge(t *testing.T) {
 		t.Fatalf("usage.update: %+v %s", r.Error, r.Result)
 	}
 	for _, action := range []string{"render.client", "render.admin"} {
-		r, _ = call(t, map[string]any{"v": 1, "action": action, "server": server, "store": store, "service": service, "product": product, "params": map[string]any{}})
+		r, _ = call(t, map[string]any{"v": 1, "action": action, "server": server, "store": store, "service": service, "product": metered, "params": map[string]any{}})
 		var page struct{ HTML string }
 		_ = json.Unmarshal(r.Result, &page)
 		if !r.OK || !strings.Contains(page.HTML, created.Bucket) {
 			t.Fatalf("%s: %+v %.400s", action, r.Error, page.HTML)
+		}
+		// The traffic card says RGW's figures come by the hour.
+		if action == "render.admin" && !strings.Contains(page.HTML, "Traffic is counted by the hour") {
+			t.Fatalf("%s: no hourly traffic note: %.400s", action, page.HTML)
 		}
 	}
 	r, _ = call(t, map[string]any{"v": 1, "action": "account.terminate", "server": server, "store": store, "service": service})
