@@ -307,7 +307,8 @@ func clientPage(req *Request, p renderParams, o account.Overview, now time.Time)
 	if prod.PasswordDisplay != domain.PasswordHide {
 		page.Secret = svc.Password
 	}
-	if svc.Username != "" && req.Server.Backend != BackendRGW {
+	page.SelfUnavailable = svc.Username != "" && req.Server.Backend == BackendRGW
+	if svc.Username != "" && !page.SelfUnavailable {
 		page.Self = selfOf(req, p, prod, now)
 		page.Self.Suspended = page.Self.Suspended || o.Suspended
 		page.Self.Full = o.Policy == domain.PolicyLimited

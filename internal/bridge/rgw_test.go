@@ -59,6 +59,13 @@ func TestRGWBackendThroughTheBridge(t *testing.T) {
 		if action == "render.admin" && !strings.Contains(page.HTML, "Traffic is counted by the hour") {
 			t.Fatalf("%s: no hourly traffic note: %.400s", action, page.HTML)
 		}
+		// The client area says plainly that self-service is not offered
+		// here, and offers no form that would be refused.
+		if action == "render.client" {
+			if !strings.Contains(page.HTML, "does not offer managing buckets") || strings.Contains(page.HTML, "<form") {
+				t.Errorf("the RGW client page should say self-service is not offered, without forms: %.2000s", page.HTML)
+			}
+		}
 	}
 	r, _ = call(t, map[string]any{"v": 1, "action": "account.terminate", "server": server, "store": store, "service": service})
 	if !r.OK || !strings.Contains(string(r.Result), `"buckets":1`) {

@@ -126,6 +126,9 @@ type ClientPage struct {
 	// Self is what the tenant may change here; nil shows the page without
 	// self-service.
 	Self *Self
+	// SelfUnavailable says the server's backend offers no self-service
+	// (a Ceph RGW server): the page says so instead of the forms.
+	SelfUnavailable bool
 	// Traffic is shown with the charts when the product measures it.
 	Traffic *Traffic
 }
