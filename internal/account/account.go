@@ -163,6 +163,13 @@ type Store interface {
 	TrafficDaily(ctx context.Context, serviceID int64, from, to time.Time) ([]domain.TrafficDay, error)
 	TrafficMonthly(ctx context.Context, serviceID int64, months int, now time.Time) ([]domain.TrafficMonth, error)
 	TrafficByBucket(ctx context.Context, serviceID int64, month time.Time) ([]domain.BucketTraffic, error)
+	// RecordHourlyTraffic counts traffic a server summed per bucket and
+	// hour (RGW's usage log), read for the hours before until, and makes
+	// until the end of what serverID counted; hours before that end are
+	// skipped when read again. TrafficReadUntil returns that end (false
+	// before the first read).
+	RecordHourlyTraffic(ctx context.Context, serverID int64, until time.Time, hours []domain.HourlyTraffic) (domain.HourlyCount, error)
+	TrafficReadUntil(ctx context.Context, serverID int64) (time.Time, bool, error)
 	// Throttle records an action of a service unless it did it less than
 	// every ago; then it answers false and when it is allowed again.
 	Throttle(ctx context.Context, serviceID int64, action string, every time.Duration) (bool, time.Time, error)

@@ -44,6 +44,10 @@ type TrafficOverview struct {
 	Monthly []domain.TrafficMonth
 	// Buckets is this month's traffic per bucket.
 	Buckets []domain.BucketTraffic
+	// Hourly says the figures arrive by whole hours, some time after each
+	// hour ends (RGW's usage log, read by the usage runs), rather than
+	// within minutes (MinIO's audit webhook).
+	Hourly bool
 }
 
 // historyDays and historyMonths are the spans the charts draw.
@@ -108,7 +112,7 @@ func (m *Manager) trafficOverview(ctx context.Context, st Store, svc domain.Serv
 	if err != nil {
 		return nil, err
 	}
-	t := &TrafficOverview{Month: month}
+	t := &TrafficOverview{Month: month, Hourly: m.onRGW()}
 	days, err := st.TrafficDaily(ctx, svc.ID, now.AddDate(0, 0, 1-historyDays), now)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,13 @@ type Gateway interface {
 	MeasureAll(ctx context.Context) (rgw.ServerUsage, error)
 	Measure(ctx context.Context, a rgw.Account) ([]domain.Bucket, error)
 	Details(ctx context.Context, a rgw.Account) (rgw.Details, error)
+	// SettledBefore is the end of the last hour whose usage log is final
+	// at now; ReadTraffic reads every user's usage log for the hours in
+	// [from, to) in one call (from zero: from the log's start), and
+	// TrimTraffic deletes them.
+	SettledBefore(now time.Time) time.Time
+	ReadTraffic(ctx context.Context, from, to time.Time) ([]rgw.TrafficHour, error)
+	TrimTraffic(ctx context.Context, from, to time.Time) error
 }
 
 // onRGW says the server's backend is Ceph RGW.
@@ -231,4 +238,51 @@ func (m *Manager) rgwCheck(ctx context.Context) (ServerStatus, error) {
 	c, err := m.Gateway.Check(ctx)
 	st := ServerStatus{Version: c.Version, Mode: "rgw", Servers: 1, CanManageUsers: err == nil}
 	return st, err
+}
+
+// rgwTraffic counts the server's traffic from RGW's usage log: the settled
+// hours since the last read, for every account at once (one read, however
+// many services), then trims what it counted.
+//
+// Exactly once rests on a per-server read mark (the end of the hours
+// counted, TrafficReadUntil) that is written in the transaction that adds
+// the counters, rather than on the records' keys: the log is read by
+// whole settled hours, so "hours before the mark are counted" says all
+// there is to say, a repeated read (the trim failed, two runs at once)
+// adds nothing whenever it comes, and nothing has to be kept per record
+// or pruned (traffic_seen forgets its keys after 48 hours; a trim failing
+// for longer would then count twice). The current hour, and the last one
+// for RGW's settle time, are not read: an hour counted is never read
+// again, so it must not grow afterwards.
+//
+// The trim runs from the log's start on every run, with or without a new
+// hour to read: everything before the mark is counted, so it also removes
+// what an earlier failed trim left. Counting that succeeds before a failed
+// trim is kept; the error says so.
+func (m *Manager) rgwTraffic(ctx context.Context, st Store, now time.Time) error {
+	to := m.Gateway.SettledBefore(now)
+	from, _, err := st.TrafficReadUntil(ctx, m.ServerID)
+	if err != nil {
+		return err
+	}
+	if from.Before(to) { // else read up to the last settled hour already
+		read, err := m.Gateway.ReadTraffic(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		hours := make([]domain.HourlyTraffic, len(read))
+		for i, h := range read {
+			hours[i] = domain.HourlyTraffic{Hour: h.Hour, Service: h.Account.Service, User: h.Account.User, Bucket: h.Bucket, Traffic: h.Traffic}
+		}
+		n, err := st.RecordHourlyTraffic(ctx, m.ServerID, to, hours)
+		if err != nil {
+			return err
+		}
+		m.log().Info("traffic read from the usage log", "from", from, "to", to, "counted", n.Counted, "skipped", n.Skipped, "backend", "rgw")
+	}
+	if err := m.Gateway.TrimTraffic(ctx, time.Time{}, to); err != nil {
+		return domain.Errorf(domain.ErrorCode(err), "the traffic before %s is counted, but trimming the usage log failed (the next run trims it): %s",
+			to.Format(time.RFC3339), domain.ErrorMessage(err))
+	}
+	return nil
 }

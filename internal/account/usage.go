@@ -101,6 +101,10 @@ type UsageResult struct {
 	Source     string        `json:"source"`     // scanner or exact
 	Skipped    bool          `json:"skipped,omitempty"`
 	Services   []UsageReport `json:"services"`
+	// TrafficError says why the traffic of an RGW server's usage log was
+	// not counted (or not trimmed) by this run; the rest of the run went
+	// on, and the next one reads the same hours.
+	TrafficError *ReportError `json:"trafficError,omitempty"`
 }
 
 // measure holds one service's totals while attributing buckets.
@@ -297,6 +301,15 @@ func (m *Manager) UpdateUsage(ctx context.Context, services []UsageService, opts
 	if err := st.SaveAccounts(ctx, fresh); err != nil {
 		return res, err
 	}
+	if m.onRGW() && measuresTraffic(services, res.Services) {
+		// Before the egress is judged, so that this run's notices see it.
+		// A failure does not hold up the disk figures: nothing was counted
+		// or trimmed that the next run would miss.
+		if err := m.rgwTraffic(ctx, st, now); err != nil {
+			m.log().Error("traffic from the usage log", "error", err, "backend", "rgw")
+			res.TrafficError = reportError(err)
+		}
+	}
 	evs := make([]domain.Evaluation, len(services))
 	var writes []int // services whose policy document must be written
 	for i := range services {
@@ -447,6 +460,19 @@ func (m *Manager) writeOne(ctx context.Context, st Store, s *UsageService, ev *d
 		}
 	}
 	return nil
+}
+
+// measuresTraffic reports whether a service that passed its checks has a
+// product that measures traffic: only then does an RGW server's usage run
+// read (and trim) the usage log, so a server that sells no traffic keeps
+// its log to itself.
+func measuresTraffic(services []UsageService, reports []UsageReport) bool {
+	for i, s := range services {
+		if reports[i].Error == nil && s.Product.Traffic {
+			return true
+		}
+	}
+	return false
 }
 
 // anyDue reports whether one of the services that passed their checks is

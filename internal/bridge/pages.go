@@ -229,7 +229,7 @@ func pageTraffic(o account.Overview) *view.Traffic {
 	}
 	m := t.Month
 	v := &view.Traffic{Month: m.Month, EgressBytes: m.Traffic.Egress, IngressBytes: m.Traffic.Ingress, Requests: m.Traffic.Requests,
-		AllowanceBytes: m.AllowanceBytes}
+		AllowanceBytes: m.AllowanceBytes, Hourly: t.Hourly}
 	for _, d := range t.Daily {
 		v.Daily = append(v.Daily, view.TrafficPoint{At: d.Day, Egress: d.Egress, Ingress: d.Ingress})
 	}

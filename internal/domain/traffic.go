@@ -43,6 +43,26 @@ func (t *Traffic) Add(o Traffic) {
 	t.Requests += o.Requests
 }
 
+// HourlyTraffic is one bucket's traffic in one hour as a server sums it
+// itself (Ceph RGW's usage log), charged to the account its owner's name
+// says. Requests counts failed ones too; Headers stays 0 (RGW does not
+// measure them).
+type HourlyTraffic struct {
+	Hour time.Time // the hour's start, UTC
+	// Service and User are the account the owner's name says; Service is
+	// Unattributed for an owner that is none of the module's.
+	Service int64
+	User    string
+	Bucket  string // "" for requests on no bucket (ListBuckets)
+	Traffic
+}
+
+// HourlyCount says what counting a read of hourly traffic did.
+type HourlyCount struct {
+	Counted int // bucket-hours added to the counters
+	Skipped int // bucket-hours of hours counted before
+}
+
 // TrafficDay is one UTC day of a service's traffic.
 type TrafficDay struct {
 	Day time.Time // 00:00 UTC

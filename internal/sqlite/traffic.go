@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/puqminios3/puqminio/internal/domain"
@@ -118,27 +119,131 @@ func (db *DB) RecordTraffic(ctx context.Context, serverID int64, recs []domain.T
 			sums[k] = t
 			res.Counted++
 		}
-
-		up, err := tx.PrepareContext(ctx, `INSERT INTO traffic_hourly (service_id, hour, server_id, bucket, ingress, egress, headers, requests)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (service_id, hour, server_id, bucket) DO UPDATE SET
-				ingress = ingress + excluded.ingress, egress = egress + excluded.egress,
-				headers = headers + excluded.headers, requests = requests + excluded.requests`)
-		if err != nil {
-			return err
-		}
-		defer up.Close()
-		for k, t := range sums {
-			if _, err := up.ExecContext(ctx, k.service, k.hour, serverID, k.bucket, t.Ingress, t.Egress, t.Headers, t.Requests); err != nil {
-				return err
-			}
-		}
-		return nil
+		return addTraffic(ctx, tx, serverID, sums)
 	})
 	if err != nil {
 		return TrafficResult{}, err
 	}
 	return res, nil
+}
+
+// RecordHourlyTraffic counts traffic that serverID summed per bucket and
+// hour itself (Ceph RGW's usage log), read for the hours before until, in
+// one transaction that is on disk, WAL synced, when it returns nil: the
+// caller then trims what it read from the server. Each bucket-hour is
+// added to its account's counters when serverID's accounts hold that
+// service under that user name, else to Unattributed (an owner that is not
+// this store's: another installation's tenant, a terminated account).
+//
+// until becomes the end of the hours counted on serverID, and hours before
+// the end already recorded are skipped: the same hour read again (a failed
+// trim, or two runs at once) counts once. So a read must cover whole,
+// settled hours: what an hour gains after it was counted is not counted.
+func (db *DB) RecordHourlyTraffic(ctx context.Context, serverID int64, until time.Time, hours []domain.HourlyTraffic) (domain.HourlyCount, error) {
+	const what = "recording hourly traffic"
+	var res domain.HourlyCount
+	if until.Unix() <= 0 || until.Unix()%3600 != 0 {
+		return res, domain.Errorf(domain.EINVALID, "hourly traffic must be read up to the start of an hour, not %s", until.UTC().Format(time.RFC3339))
+	}
+	for _, h := range hours {
+		at := h.Hour.Unix()
+		switch {
+		case h.Ingress < 0 || h.Egress < 0 || h.Headers < 0 || h.Requests < 0:
+			return res, domain.Errorf(domain.EINVALID, "traffic of bucket %q at %s: counts must not be negative", domain.Printable(h.Bucket), h.Hour.UTC().Format(time.RFC3339))
+		case at <= 0 || at%3600 != 0 || at >= until.Unix():
+			return res, domain.Errorf(domain.EINVALID, "traffic of bucket %q: %s is not the start of an hour before %s", domain.Printable(h.Bucket), h.Hour.UTC().Format(time.RFC3339), until.UTC().Format(time.RFC3339))
+		}
+	}
+	err := db.inDurableTx(ctx, what, func(tx *sql.Tx) error {
+		var counted int64
+		switch err := tx.QueryRowContext(ctx, `SELECT until FROM traffic_read WHERE server_id = ?`, serverID).Scan(&counted); {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		}
+		lookup, err := tx.PrepareContext(ctx, `SELECT count(*) FROM accounts WHERE server_id = ? AND service_id = ? AND username = ?`)
+		if err != nil {
+			return err
+		}
+		defer lookup.Close()
+		type account struct {
+			service int64
+			user    string
+		}
+		known := map[account]bool{}
+		sums := map[trafficKey]domain.Traffic{}
+		for _, h := range hours {
+			at := h.Hour.Unix()
+			if at < counted {
+				res.Skipped++
+				continue
+			}
+			svc := domain.Unattributed
+			if a := (account{h.Service, h.User}); a.service != domain.Unattributed {
+				ok, seen := known[a]
+				if !seen {
+					var n int
+					if err := lookup.QueryRowContext(ctx, serverID, a.service, a.user).Scan(&n); err != nil {
+						return err
+					}
+					ok = n > 0
+					known[a] = ok
+				}
+				if ok {
+					svc = a.service
+				}
+			}
+			k := trafficKey{service: svc, hour: at, bucket: h.Bucket}
+			t := sums[k]
+			t.Add(h.Traffic)
+			sums[k] = t
+			res.Counted++
+		}
+		if err := addTraffic(ctx, tx, serverID, sums); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO traffic_read (server_id, until) VALUES (?, ?)
+			ON CONFLICT (server_id) DO UPDATE SET until = max(until, excluded.until)`, serverID, until.Unix())
+		return err
+	})
+	if err != nil {
+		return domain.HourlyCount{}, err
+	}
+	return res, nil
+}
+
+// TrafficReadUntil returns the end of the hours of serverID that
+// RecordHourlyTraffic counted, and false when it counted none.
+func (db *DB) TrafficReadUntil(ctx context.Context, serverID int64) (time.Time, bool, error) {
+	const what = "reading the traffic read mark"
+	var until int64
+	err := db.read.QueryRowContext(ctx, `SELECT until FROM traffic_read WHERE server_id = ?`, serverID).Scan(&until)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, false, nil
+	}
+	if err != nil {
+		return time.Time{}, false, db.fail(err, what)
+	}
+	return fromUnix(until), true, nil
+}
+
+// addTraffic adds sums to serverID's counters.
+func addTraffic(ctx context.Context, tx *sql.Tx, serverID int64, sums map[trafficKey]domain.Traffic) error {
+	up, err := tx.PrepareContext(ctx, `INSERT INTO traffic_hourly (service_id, hour, server_id, bucket, ingress, egress, headers, requests)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (service_id, hour, server_id, bucket) DO UPDATE SET
+			ingress = ingress + excluded.ingress, egress = egress + excluded.egress,
+			headers = headers + excluded.headers, requests = requests + excluded.requests`)
+	if err != nil {
+		return err
+	}
+	defer up.Close()
+	for k, t := range sums {
+		if _, err := up.ExecContext(ctx, k.service, k.hour, serverID, k.bucket, t.Ingress, t.Egress, t.Headers, t.Requests); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // PruneTraffic forgets the keys of requests counted more than

@@ -180,3 +180,101 @@ func TestPruneTrafficKeepsKeysForTheWindow(t *testing.T) {
 		t.Fatalf("pruned %d %v from an empty table", n, err)
 	}
 }
+
+// hourly is a bucket-hour of service/user as RGW's usage log sums it.
+func hourly(hour time.Time, service int64, user, bucket string, in, out, requests int64) domain.HourlyTraffic {
+	return domain.HourlyTraffic{Hour: hour, Service: service, User: user, Bucket: bucket,
+		Traffic: domain.Traffic{Ingress: in, Egress: out, Requests: requests}}
+}
+
+// Bucket-hours go to the account the store holds under that service and
+// user name, else to Unattributed; hours before the last read's end are
+// skipped, so a read repeated (its trim failed), or overlapping another
+// run's, counts once; the mark never goes back.
+func TestRecordHourlyTraffic(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	saveUsers(t, db, 7, map[int64]string{34: "12-34", 35: "12-35"})
+	saveUsers(t, db, 8, map[int64]string{36: "12-36"}) // another server's account
+	h := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	if _, ok, err := db.TrafficReadUntil(ctx, 7); ok || err != nil {
+		t.Fatalf("a mark before any read: %v %v", ok, err)
+	}
+	first := []domain.HourlyTraffic{
+		hourly(h, 34, "12-34", "data", 1000, 3000, 4),
+		hourly(h.Add(time.Hour), 34, "12-34", "data", 10, 30, 2),
+		hourly(h, 34, "12-34", "", 0, 200, 1),
+		hourly(h, 35, "12-35", "data", 5, 7, 1),
+		hourly(h, 35, "someone-else", "x", 1, 1, 1),      // not the user name this store knows
+		hourly(h, 36, "12-36", "y", 2, 2, 1),             // server 8's account
+		hourly(h, domain.Unattributed, "", "z", 4, 4, 1), // an owner that is none of the module's
+	}
+	res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(2*time.Hour), first)
+	if err != nil || res != (domain.HourlyCount{Counted: 7}) {
+		t.Fatalf("first read: %+v %v", res, err)
+	}
+	// The same hours again, and the next hour with them: only the new one
+	// counts.
+	again := append(first, hourly(h.Add(2*time.Hour), 34, "12-34", "data", 1, 1, 1))
+	if res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(3*time.Hour), again); err != nil || res != (domain.HourlyCount{Counted: 1, Skipped: 7}) {
+		t.Fatalf("second read: %+v %v", res, err)
+	}
+	// A slower run that read up to an earlier hour changes nothing, and
+	// does not move the mark back.
+	if res, err := db.RecordHourlyTraffic(ctx, 7, h.Add(2*time.Hour), first); err != nil || res != (domain.HourlyCount{Skipped: 7}) {
+		t.Fatalf("a late run: %+v %v", res, err)
+	}
+	if until, ok, err := db.TrafficReadUntil(ctx, 7); !ok || err != nil || !until.Equal(h.Add(3*time.Hour)) {
+		t.Fatalf("mark %s %v %v", until, ok, err)
+	}
+	// Each server has its own mark.
+	if res, err := db.RecordHourlyTraffic(ctx, 8, h.Add(time.Hour), []domain.HourlyTraffic{hourly(h, 36, "12-36", "y", 2, 2, 1)}); err != nil || res.Counted != 1 {
+		t.Fatalf("server 8: %+v %v", res, err)
+	}
+	day := h.Add(24 * time.Hour)
+	for svc, want := range map[int64]domain.Traffic{
+		34:                  {Ingress: 1011, Egress: 3231, Requests: 8},
+		35:                  {Ingress: 5, Egress: 7, Requests: 1},
+		36:                  {Ingress: 2, Egress: 2, Requests: 1},
+		domain.Unattributed: {Ingress: 7, Egress: 7, Requests: 3},
+	} {
+		if got, err := db.TrafficTotal(ctx, svc, h, day); err != nil || got != want {
+			t.Errorf("service %d: %+v %v, want %+v", svc, got, err, want)
+		}
+	}
+	if got, _ := db.TrafficByBucket(ctx, 34, h); !reflect.DeepEqual(got, []domain.BucketTraffic{
+		{Bucket: "", Traffic: domain.Traffic{Egress: 200, Requests: 1}},
+		{Bucket: "data", Traffic: domain.Traffic{Ingress: 1011, Egress: 3031, Requests: 7}},
+	}) {
+		t.Errorf("by bucket: %+v", got)
+	}
+}
+
+// A bad read is refused whole: nothing counted, the mark unchanged.
+func TestRecordHourlyTrafficRefusesBadReads(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	h := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	good := hourly(h, 0, "", "b", 1, 1, 1)
+	for name, r := range map[string]struct {
+		until time.Time
+		hours []domain.HourlyTraffic
+	}{
+		"until mid-hour":    {h.Add(90 * time.Minute), []domain.HourlyTraffic{good}},
+		"no until":          {time.Time{}, nil},
+		"hour at until":     {h.Add(time.Hour), []domain.HourlyTraffic{good, hourly(h.Add(time.Hour), 0, "", "b", 1, 1, 1)}},
+		"hour not on hour":  {h.Add(time.Hour), []domain.HourlyTraffic{good, hourly(h.Add(time.Minute), 0, "", "b", 1, 1, 1)}},
+		"negative egress":   {h.Add(time.Hour), []domain.HourlyTraffic{good, hourly(h, 0, "", "b", 1, -1, 1)}},
+		"negative requests": {h.Add(time.Hour), []domain.HourlyTraffic{good, hourly(h, 0, "", "b", 1, 1, -1)}},
+	} {
+		if _, err := db.RecordHourlyTraffic(ctx, 7, r.until, r.hours); domain.ErrorCode(err) != domain.EINVALID {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if _, ok, _ := db.TrafficReadUntil(ctx, 7); ok {
+		t.Error("a refused read left a mark")
+	}
+	if got, _ := db.TrafficTotal(ctx, domain.Unattributed, h, h.Add(time.Hour)); got != (domain.Traffic{}) {
+		t.Errorf("a refused read counted %+v", got)
+	}
+}

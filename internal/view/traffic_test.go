@@ -142,6 +142,26 @@ func TestTrafficOnTheAdminTab(t *testing.T) {
 	}
 }
 
+// On RGW the figures come by the hour, and the note under them says so
+// instead of promising minutes, on both pages.
+func TestTrafficNoteSaysHourlyOnRGW(t *testing.T) {
+	r := newRenderer(t)
+	for _, hourly := range []bool{false, true} {
+		p := sampleClient()
+		p.Page, p.StatsURL, p.Traffic = PageStats, "stats", sampleTraffic()
+		p.Traffic.Hourly = hourly
+		a := sampleAdmin()
+		a.Traffic = sampleTraffic()
+		a.Traffic.Hourly = hourly
+		for page, html := range map[string]string{"stats page": renderClient(t, r, p), "admin tab": renderAdmin(t, r, a)} {
+			minutes, hours := strings.Contains(html, "New traffic shows within minutes."), strings.Contains(html, "Traffic is counted by the hour: it shows some time after its hour has ended.")
+			if minutes == hourly || hours != hourly {
+				t.Errorf("%s, hourly %t: within minutes %t, by the hour %t", page, hourly, minutes, hours)
+			}
+		}
+	}
+}
+
 // Every language renders the traffic card and charts in its own words, in
 // its direction, with values isolated from the text around them.
 func TestTrafficInEveryLanguage(t *testing.T) {

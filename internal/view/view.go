@@ -75,6 +75,9 @@ type Traffic struct {
 	Daily          []TrafficPoint  // one point a day; the newest 30 are drawn
 	Monthly        []TrafficPoint  // one point a month; the newest 12 are drawn
 	Buckets        []TrafficBucket // this month per bucket; the admin tab lists them
+	// Hourly says the figures arrive by whole hours, some time after each
+	// hour ends (Ceph RGW), not within minutes: the note under them says so.
+	Hourly bool
 }
 
 // TrafficPoint is one day's or month's traffic.
@@ -239,6 +242,7 @@ type trafficView struct {
 	Percent           int    // floored percent of the allowance used
 	Bar               string // the meter's length, 0-100
 	Over              bool   // egress reached the allowance
+	Hourly            bool   // counted by the hour (see Traffic)
 	Daily, Monthly    chartView
 	Buckets           []trafficBucketView
 	BucketsTotalShown bool
@@ -257,7 +261,7 @@ func (l *locale) trafficOf(t *Traffic, charts, buckets bool) *trafficView {
 	if t == nil {
 		return nil
 	}
-	v := &trafficView{Month: l.monthLabel(t.Month), Egress: l.Bytes(t.EgressBytes), Ingress: l.Bytes(t.IngressBytes), Requests: l.Count(t.Requests)}
+	v := &trafficView{Month: l.monthLabel(t.Month), Egress: l.Bytes(t.EgressBytes), Ingress: l.Bytes(t.IngressBytes), Requests: l.Count(t.Requests), Hourly: t.Hourly}
 	if t.AllowanceBytes > 0 {
 		v.Allowance = l.Bytes(t.AllowanceBytes)
 		pct := float64(t.EgressBytes) / float64(t.AllowanceBytes) * 100

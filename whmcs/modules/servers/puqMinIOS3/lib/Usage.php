@@ -50,6 +50,12 @@ class Usage
         }
         $result = Rpc::call($request, Request::secrets($serverParams));
         $summary = self::apply($result['services'] ?? [], (string) ($result['lastUpdate'] ?? ''), $serverParams);
+        if (isset($result['trafficError']['message'])) {
+            // RGW's usage log was not counted or not trimmed; the next
+            // run reads the same hours.
+            $summary['failures'][] = 'traffic of server ' . (int) ($serverParams['serverid'] ?? 0) . ': '
+                . (string) $result['trafficError']['message'];
+        }
         $summary['skipped'] = !empty($result['skipped']);
         return $summary;
     }
