@@ -105,6 +105,7 @@ demo: deps minio build
 ## bench: benchmarks; figures go to docs/benchmarks.md by hand, with these commands
 bench: minio build
 	bash scripts/bench.sh
+	bash scripts/bench-start.sh
 	bash scripts/bench-scale.sh
 
 ## bench-scale: issue 12's bounds on one MinIO with 10,000 tenants and 30,000 buckets (the

@@ -12,6 +12,7 @@
 //	benchscale usage     usage.update for N services through the binary
 //	benchscale requests  the MinIO requests of one client page and one admin tab
 //	benchscale report    the table of figures and bounds; exit status 1 if one is missed
+//	benchscale start     process starts of programs, interleaved (scripts/bench-start.sh)
 //
 // Each subcommand says its flags with -h. Figures go to JSON files the
 // report reads; progress goes to stderr.
@@ -26,7 +27,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: benchscale build|seed|serve|tenant|lifecycle|usage|requests|report [flags]")
+		fmt.Fprintln(os.Stderr, "usage: benchscale build|seed|serve|tenant|lifecycle|usage|requests|report|start [flags]")
 		os.Exit(2)
 	}
 	cmds := map[string]func([]string) error{
@@ -38,6 +39,7 @@ func main() {
 		"usage":     cmdUsage,
 		"requests":  cmdRequests,
 		"report":    cmdReport,
+		"start":     cmdStart,
 	}
 	run, ok := cmds[os.Args[1]]
 	if !ok {

@@ -1,0 +1,30 @@
+// Command floorsqlite is the floor program (../floor) linked with
+// go-sqlite3 and opening an in-memory database: what cgo and SQLite add
+// to a process start. scripts/bench-start.sh times it beside the others.
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"os"
+
+	_ "github.com/mattn/go-sqlite3"
+)
+
+func main() {
+	var req map[string]any
+	if err := json.NewDecoder(os.Stdin).Decode(&req); err != nil {
+		os.Exit(1)
+	}
+	db, err := sql.Open("sqlite3", ":memory:")
+	if err != nil {
+		os.Exit(2)
+	}
+	if err := db.Ping(); err != nil {
+		os.Exit(2)
+	}
+	ans := map[string]any{"ok": true, "result": map[string]any{"html": "<p>floor</p>", "fields": len(req)}}
+	if err := json.NewEncoder(os.Stdout).Encode(ans); err != nil {
+		os.Exit(3)
+	}
+}
