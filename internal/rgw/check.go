@@ -15,9 +15,9 @@ import (
 // RequiredCaps are the admin caps the module's calls need, as radosgw-admin
 // takes them: users (create, modify, keys, quota, remove), buckets (sizes;
 // removing a bucket whose owner is gone), usage (read and trim the usage
-// log) and metadata (read a bucket's policy, which no S3 call of the admin
-// can).
-const RequiredCaps = "users=*;buckets=*;usage=*;metadata=read"
+// log), metadata (read a bucket's policy, which no S3 call of the admin
+// can) and user-policy (write and read the guard policy of each user).
+const RequiredCaps = "users=*;buckets=*;usage=*;metadata=read;user-policy=*"
 
 // ServerCheck is what Check found.
 type ServerCheck struct {

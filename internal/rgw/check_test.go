@@ -55,9 +55,10 @@ func TestCheck(t *testing.T) {
 		missing string
 	}{
 		"no caps":          {nil, "users=read"},
-		"read-only users":  {[]string{"--caps=users=read"}, "users=write buckets=read buckets=write usage=read usage=write metadata=read"},
-		"all but metadata": {[]string{"--caps=users=*;buckets=*;usage=*"}, "metadata=read"},
-		"usage read only":  {[]string{"--caps=users=*;buckets=*;usage=read;metadata=read"}, "usage=write"},
+		"read-only users":  {[]string{"--caps=users=read"}, "users=write buckets=read buckets=write usage=read usage=write metadata=read user-policy=read user-policy=write"},
+		"all but metadata": {[]string{"--caps=users=*;buckets=*;usage=*;user-policy=*"}, "metadata=read"},
+		"usage read only":  {[]string{"--caps=users=*;buckets=*;usage=read;metadata=read;user-policy=*"}, "usage=write"},
+		"no user-policy":   {[]string{"--caps=users=*;buckets=*;usage=*;metadata=read"}, "user-policy=read user-policy=write"},
 		"admin flag":       {[]string{"--admin"}, ""},
 	} {
 		ak, sk := adminUser(t, tc.args...)
