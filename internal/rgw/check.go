@@ -33,6 +33,12 @@ type ServerCheck struct {
 	// Missing lists what RequiredCaps has that the user lacks:
 	// "usage=write".
 	Missing []string
+	// Topics says the gateway offers its SNS API, so any tenant can make
+	// notification topics with a push endpoint: a URL of its choosing
+	// that the gateway POSTs events to, its internal network included. No
+	// user policy stops it on pacific; the gateway's rgw_enable_apis
+	// without "notifications" does (docs/ceph-notes.md).
+	Topics bool
 }
 
 // Check asks the gateway whether it serves S3, which release it runs, and
@@ -55,6 +61,9 @@ func (g *Gateway) Check(ctx context.Context) (ServerCheck, error) {
 		return out, translate(err, "read the admin user")
 	}
 	out.AdminUser, out.AllCaps = self.UID, self.Admin || self.System
+	if out.Topics, err = g.admin.TopicsOffered(ctx); err != nil {
+		return out, translate(err, "ask whether the gateway offers notification topics")
+	}
 	have := map[string]string{}
 	var caps []string
 	for _, c := range self.Caps {

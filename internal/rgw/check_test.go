@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	c, err := newGateway(t).Check(ctx)
-	if err != nil || c.Version != "16.2.15" || c.AdminUser != "puqadmin" || c.AllCaps || len(c.Missing) != 0 ||
+	if err != nil || c.Version != "16.2.15" || c.AdminUser != "puqadmin" || c.AllCaps || len(c.Missing) != 0 || !c.Topics ||
 		!strings.Contains(c.Caps, "users=*") {
 		t.Fatalf("Check with the test admin = %+v, %v", c, err)
 	}
