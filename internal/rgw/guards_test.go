@@ -285,3 +285,96 @@ func TestSetGuardsOfAMissingUser(t *testing.T) {
 		t.Fatalf("SetGuards of a missing user: %v", err)
 	}
 }
+
+// What the guards cannot stop on pacific, tried by a guarded tenant, and
+// what the account's other controls do to it: a bucket made
+// public-read-write, objects made public by a copy or a multipart upload,
+// and a bucket made with object lock holding a COMPLIANCE retention
+// given as PutObject headers. Anyone reads and writes through those ACLs,
+// within the owner's quota; suspend cuts all of it, presigned URLs
+// included. A newer release that closes one of these fails here: the
+// guards and docs/security.md need another look.
+func TestWhatGuardsCannotStop(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t)
+	ctx := testCtx(t)
+	a, p := provision(t, g, ProvisionReq{})
+	tn, key := g.naming.Tenant(a), p.Secret
+	do := func(what, method, path, query, body string, header map[string]string) {
+		t.Helper()
+		if status, code := call(t, a.User, key, method, path, query, body, header); status/100 != 2 {
+			t.Fatalf("%s: %d %s (the guards stop it now: update guards.go and docs/security.md)", what, status, code)
+		}
+	}
+	do("a bucket made public-read-write", "PUT", "/open", "", "", map[string]string{"x-amz-acl": "public-read-write"})
+	do("an object", "PUT", "/data/o", "", "x", nil)
+	do("a copy made public-read", "PUT", "/data/copy", "", "", map[string]string{"x-amz-copy-source": "/data/o", "x-amz-acl": "public-read"})
+	c := mc(t, a.User, key)
+	if _, err := c.PutObject(ctx, "data", "multipart", bytes.NewReader(bytes.Repeat([]byte("m"), 6<<20)), 6<<20,
+		minio.PutObjectOptions{UserMetadata: map[string]string{"x-amz-acl": "public-read"}, PartSize: 5 << 20}); err != nil {
+		t.Fatalf("a multipart upload made public-read: %v", err)
+	}
+	do("a bucket made with object lock", "PUT", "/locked", "", "", map[string]string{"x-amz-bucket-object-lock-enabled": "true"})
+	// minio-go sends the retention as the PutObject headers
+	// x-amz-object-lock-mode and -retain-until-date.
+	kept, err := c.PutObject(ctx, "locked", "kept", bytes.NewReader([]byte("x")), 1,
+		minio.PutObjectOptions{Mode: minio.Compliance, RetainUntilDate: time.Now().Add(time.Hour)})
+	if err != nil {
+		t.Fatalf("a COMPLIANCE retention as PutObject headers: %v", err)
+	}
+	if err := c.RemoveObject(ctx, "locked", "kept", minio.RemoveObjectOptions{VersionID: kept.VersionID}); s3Code(err) != "AccessDenied" {
+		t.Fatalf("deleting the version under retention: %v, want AccessDenied", err)
+	}
+	presignedPut, err := c.PresignedPutObject(ctx, "data", "presigned", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	anyone := map[string][3]string{ // what anyone may do: method, path, body
+		"write into the public-read-write bucket": {http.MethodPut, "/" + tn + ":open/anonymous", "x"},
+		"list the public-read-write bucket":       {http.MethodGet, "/" + tn + ":open", ""},
+		"read the public copy":                    {http.MethodGet, "/" + tn + ":data/copy", ""},
+		"read the public multipart object":        {http.MethodGet, "/" + tn + ":data/multipart", ""},
+	}
+	for what, r := range anyone {
+		if status, code := anonymous(t, r[0], r[1], r[2]); status != 200 {
+			t.Errorf("active: anyone may %s: %d %s, want 200", what, status, code)
+		}
+	}
+	// Anonymous writes count on the owner's quota.
+	if err := g.SetQuota(ctx, a, 1); err != nil {
+		t.Fatal(err)
+	}
+	if status, code := anonymous(t, http.MethodPut, "/"+tn+":open/past-the-limit", "x"); status != 403 || code != codeQuotaExceeded {
+		t.Errorf("limited: an anonymous write: %d %s, want 403 %s", status, code, codeQuotaExceeded)
+	}
+	if err := g.SetQuota(ctx, a, 0); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := g.Suspend(ctx, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	for what, r := range anyone {
+		if status, code := anonymous(t, r[0], r[1], r[2]); status != 403 {
+			t.Errorf("suspended: anyone may %s: %d %s, want 403", what, status, code)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, presignedPut.String(), strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Errorf("suspended: a presigned PUT made before: %d, want 403", resp.StatusCode)
+	}
+
+	res, err := g.Terminate(ctx, a)
+	if err != nil || len(res.LockedBuckets) != 1 || res.LockedBuckets[0] != "locked" {
+		t.Fatalf("Terminate = %+v, %v", res, err)
+	}
+}
