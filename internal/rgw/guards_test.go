@@ -289,8 +289,8 @@ func TestSetGuardsOfAMissingUser(t *testing.T) {
 // What the guards cannot stop on pacific, tried by a guarded tenant, and
 // what the account's other controls do to it: a bucket made
 // public-read-write, objects made public by a copy or a multipart upload,
-// and a bucket made with object lock holding a COMPLIANCE retention
-// given as PutObject headers. Anyone reads and writes through those ACLs,
+// a bucket made with object lock holding a COMPLIANCE retention given as
+// PutObject headers, and a notification topic pushing to any URL. Anyone reads and writes through those ACLs,
 // within the owner's quota; suspend cuts all of it, presigned URLs
 // included. A newer release that closes one of these fails here: the
 // guards and docs/security.md need another look.
@@ -324,6 +324,27 @@ func TestWhatGuardsCannotStop(t *testing.T) {
 	}
 	if err := c.RemoveObject(ctx, "locked", "kept", minio.RemoveObjectOptions{VersionID: kept.VersionID}); s3Code(err) != "AccessDenied" {
 		t.Fatalf("deleting the version under retention: %v, want AccessDenied", err)
+	}
+	// No policy reaches topics: RGW refuses sns: actions in one, and a
+	// Deny of s3:PutBucketNotification does not stop the call.
+	admin, uid := adminClient(t), g.naming.UID(a)
+	err = admin.PutUserPolicy(ctx, uid, "sns", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["sns:CreateTopic"],"Resource":["*"]}]}`)
+	if rgwadmin.ErrorCodeOf(err) != "MalformedPolicyDocument" {
+		t.Fatalf("a user policy denying sns:CreateTopic: %v", err)
+	}
+	if err := admin.PutUserPolicy(ctx, uid, "notifications", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["s3:PutBucketNotification"],"Resource":["*"]}]}`); err != nil {
+		t.Fatal(err)
+	}
+	makeTopic(t, g, a, key, "http://127.0.0.1:1/inside")
+	if err := admin.DeleteUserPolicy(ctx, uid, "notifications"); err != nil {
+		t.Fatal(err)
+	}
+	// A public access block's BlockPublicAcls cannot stand in for the
+	// guards: RGW then refuses every PUT, private ones too.
+	do("a bucket", "PUT", "/blocked", "", "", nil)
+	do("a public access block", "PUT", "/blocked", "publicAccessBlock", `<PublicAccessBlockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>false</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>`, nil)
+	if status, code := call(t, a.User, key, "PUT", "/blocked/private", "", "x", nil); status != 403 {
+		t.Errorf("a private PUT under BlockPublicAcls: %d %s, want 403 (RGW refuses them all)", status, code)
 	}
 	presignedPut, err := c.PresignedPutObject(ctx, "data", "presigned", time.Hour)
 	if err != nil {
@@ -374,7 +395,7 @@ func TestWhatGuardsCannotStop(t *testing.T) {
 	}
 
 	res, err := g.Terminate(ctx, a)
-	if err != nil || len(res.LockedBuckets) != 1 || res.LockedBuckets[0] != "locked" {
+	if err != nil || len(res.LockedBuckets) != 1 || res.LockedBuckets[0] != "locked" || res.Topics != 1 {
 		t.Fatalf("Terminate = %+v, %v", res, err)
 	}
 }
