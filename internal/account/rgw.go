@@ -266,5 +266,8 @@ func (m *Manager) rgwDetails(ctx context.Context, svc domain.ServiceRef, d *Acco
 func (m *Manager) rgwCheck(ctx context.Context) (ServerStatus, error) {
 	c, err := m.Gateway.Check(ctx)
 	st := ServerStatus{Version: c.Version, Mode: "rgw", Servers: 1, CanManageUsers: err == nil}
+	if c.Topics {
+		st.Warnings = append(st.Warnings, "the gateway offers SNS topics: any tenant can make one with a push endpoint, a URL the gateway then POSTs events to, its internal network included, and no user policy stops it; set rgw enable apis without notifications (docs/install.md)")
+	}
 	return st, err
 }
