@@ -32,8 +32,8 @@ import (
 // What no user policy stops on pacific: an ACL given when the bucket is
 // made (CreateBucket with x-amz-acl or x-amz-grant-*; RGW fills no
 // condition keys there), by CopyObject or at the start of a multipart
-// upload; object lock enabled when the bucket is made, and retention or a
-// legal hold sent as PutObject headers into such a bucket; bucket
+// upload; object lock enabled when the bucket is made, and retention sent
+// as PutObject headers into such a bucket; bucket
 // notifications (a Deny of s3:PutBucketNotification was ignored) and SNS
 // topics (RGW refuses a policy naming sns: actions as malformed). Those
 // are left to suspend (which cuts ACL access), the quota, terminate (whose
