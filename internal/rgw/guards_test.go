@@ -399,3 +399,34 @@ func TestWhatGuardsCannotStop(t *testing.T) {
 		t.Fatalf("Terminate = %+v, %v", res, err)
 	}
 }
+
+// A subuser (only an admin makes them; a password change under keepkeys
+// keeps them) signs as its user: the user's guards and suspension bind it.
+func TestGuardsBindSubusers(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t)
+	ctx := testCtx(t)
+	a, p := provision(t, g, ProvisionReq{})
+	if err := putObject(ctx, mc(t, a.User, p.Secret), "data", "o", 3); err != nil {
+		t.Fatal(err)
+	}
+	ak, sk := unique("SUB"), secret()
+	if err := adminClient(t).CreateSubuser(ctx, g.naming.UID(a), rgwadmin.SubuserReq{Name: "tool", Access: "full", AccessKey: ak, SecretKey: sk}); err != nil {
+		t.Fatal(err)
+	}
+	// Making the subuser dropped the guards.
+	if _, err := g.SetGuards(ctx, a, Allowed{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, at := range hostile(time.Now().Add(time.Hour))[:4] {
+		if status, code := call(t, ak, sk, at.method, at.path, at.query, at.body, at.header); status != 403 || code != "AccessDenied" {
+			t.Errorf("the subuser: %s: %d %s, want 403 AccessDenied", at.what, status, code)
+		}
+	}
+	if _, err := g.Suspend(ctx, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if status, code := call(t, ak, sk, "GET", "/data", "", "", nil); status != 403 || code != codeUserSuspended {
+		t.Errorf("the subuser of a suspended user lists: %d %s", status, code)
+	}
+}
