@@ -23,6 +23,7 @@ type Gateway interface {
 	Provision(ctx context.Context, a rgw.Account, req rgw.ProvisionReq) (rgw.Provisioned, error)
 	Suspend(ctx context.Context, a rgw.Account, keep func(domain.WithheldPolicy) error) ([]domain.WithheldPolicy, error)
 	Unsuspend(ctx context.Context, a rgw.Account, restore []domain.WithheldPolicy) (rgw.Restored, error)
+	RestorePolicies(ctx context.Context, a rgw.Account, restore []domain.WithheldPolicy) (rgw.Restored, error)
 	SetQuota(ctx context.Context, a rgw.Account, quotaBytes int64) error
 	SetGuards(ctx context.Context, a rgw.Account, al rgw.Allowed, keep func(domain.WithheldPolicy) error) ([]domain.WithheldPolicy, error)
 	ChangeSecret(ctx context.Context, a rgw.Account, newSecret string, opts rgw.SecretOptions) (rgw.SecretChanged, error)
@@ -49,7 +50,7 @@ func allowedOf(p *domain.Product) rgw.Allowed {
 // rgwGuard writes the account's guards for p, after an action that
 // changed the user (RGW drops them then). A bucket policy the tenant put
 // while its product permitted it is withdrawn when p does not, and kept as
-// on MinIO (put back by an unsuspend under a product with public).
+// on MinIO (put back when the product permits public again).
 func (m *Manager) rgwGuard(ctx context.Context, st Store, svc domain.ServiceRef, p *domain.Product) error {
 	keep := func(w domain.WithheldPolicy) error {
 		w.Reason, w.At = domain.WithheldProduct, m.now()
@@ -162,16 +163,24 @@ func (m *Manager) rgwUnsuspend(ctx context.Context, st Store, svc domain.Service
 	if err := m.rgwGuard(ctx, st, svc, p); err != nil {
 		return err
 	}
-	for _, b := range append(res.Restored, res.Skipped...) {
-		if err := st.ReleaseWithheld(ctx, m.ServerID, svc.ID, b); err != nil {
-			return err
-		}
+	if err := m.rgwRelease(ctx, st, svc, res); err != nil {
+		return err
 	}
 	suspended := false
 	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: svc.Username, Suspended: &suspended}); err != nil {
 		return err
 	}
 	m.log().Info("account unsuspended", "service", svc.ID, "user", svc.Username, "backend", "rgw")
+	return nil
+}
+
+// rgwRelease forgets the kept bucket policies res put back or skipped.
+func (m *Manager) rgwRelease(ctx context.Context, st Store, svc domain.ServiceRef, res rgw.Restored) error {
+	for _, b := range append(res.Restored, res.Skipped...) {
+		if err := st.ReleaseWithheld(ctx, m.ServerID, svc.ID, b); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -208,6 +217,23 @@ func (m *Manager) rgwApplyPolicy(ctx context.Context, st Store, svc domain.Servi
 	}
 	if err := m.rgwGuard(ctx, st, svc, p); err != nil {
 		return "", err
+	}
+	// A product with public gets back the policies a product without it
+	// withheld, at once, as on MinIO; a suspended account at unsuspend.
+	if p.Allows(domain.PermPublic) && !rec.Suspended {
+		kept, err := st.WithheldPolicies(ctx, m.ServerID, svc.ID)
+		if err != nil {
+			return "", err
+		}
+		if len(kept) > 0 {
+			res, err := m.Gateway.RestorePolicies(ctx, rgwAccount(svc), kept)
+			if err != nil {
+				return "", err
+			}
+			if err := m.rgwRelease(ctx, st, svc, res); err != nil {
+				return "", err
+			}
+		}
 	}
 	ch := domain.AccountChange{Username: svc.Username, Policy: ev.WantPolicy, PolicySig: rgwSignature, Forced: &forced}
 	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, ch); err != nil {

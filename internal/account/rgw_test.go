@@ -211,7 +211,8 @@ func TestRGWTenantsStayApart(t *testing.T) {
 // changes its user (RGW drops the guard policy with every change): create,
 // suspend and unsuspend, a password change, the limit forced and lifted;
 // a package with public permits it, a change back withdraws the policy and
-// keeps it, and an unsuspend under public puts it back.
+// keeps it, a change to public again puts it back, and so does an
+// unsuspend under public.
 func TestRGWGuardsFollowTheProduct(t *testing.T) {
 	m, c := newRGWManager(t), ctx(t)
 	closed := domain.Product{DefaultBucket: true}
@@ -299,6 +300,12 @@ func TestRGWGuardsFollowTheProduct(t *testing.T) {
 
 	if _, err := m.ChangePackage(c, ref, open); err != nil {
 		t.Fatal(err)
+	}
+	if s := anonymousGet("private.txt"); s != http.StatusOK {
+		t.Fatalf("public permitted again: the kept policy is not back: %d", s)
+	}
+	if kept, err := m.Store.WithheldPolicies(c, m.ServerID, 521); err != nil || len(kept) != 0 {
+		t.Fatalf("withheld after it was put back: %+v, %v", kept, err)
 	}
 	if err := m.Suspend(c, ref); err != nil {
 		t.Fatal(err)

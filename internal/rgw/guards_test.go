@@ -430,3 +430,39 @@ func TestGuardsBindSubusers(t *testing.T) {
 		t.Errorf("the subuser of a suspended user lists: %d %s", status, code)
 	}
 }
+
+// Policies withheld by a product without public go back on an account
+// that is not suspended, where the bucket holds none; a suspended one is
+// left to Unsuspend.
+func TestRestorePolicies(t *testing.T) {
+	t.Parallel()
+	g := newGateway(t)
+	ctx := testCtx(t)
+	a, p := provisioned(t, g, ProvisionReq{})
+	publish(t, a, p.Secret)
+	w, err := g.SetGuards(ctx, a, Allowed{}, nil)
+	if err != nil || len(w) != 1 {
+		t.Fatalf("SetGuards withdrew %v, %v", w, err)
+	}
+	if got := anonymousAccess(t, g, a); got["list"] != 403 {
+		t.Fatalf("withdrawn: %v", got)
+	}
+	if _, err := g.SetGuards(ctx, a, Allowed{Public: true}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := g.RestorePolicies(ctx, a, w); err != nil || len(r.Restored) != 1 || len(r.Skipped) != 0 {
+		t.Fatalf("RestorePolicies = %+v, %v", r, err)
+	}
+	if got := anonymousAccess(t, g, a); got["list"] != 200 || got["get"] != 200 {
+		t.Fatalf("restored: %v", got)
+	}
+	if r, err := g.RestorePolicies(ctx, a, w); err != nil || len(r.Skipped) != 1 {
+		t.Fatalf("RestorePolicies again (the bucket holds one) = %+v, %v", r, err)
+	}
+	if _, err := g.Suspend(ctx, a, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.RestorePolicies(ctx, a, w); code(err) != domain.ECONFLICT {
+		t.Fatalf("RestorePolicies of a suspended user: %v", err)
+	}
+}

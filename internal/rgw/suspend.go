@@ -192,10 +192,34 @@ func (g *Gateway) Unsuspend(ctx context.Context, a Account, restore []domain.Wit
 			return out, translate(err, "unsuspend user "+uid)
 		}
 	}
+	return g.putBack(ctx, a, u, restore)
+}
+
+// RestorePolicies puts back bucket policies withheld from an account that
+// is not suspended (after a change to a product with public), as Unsuspend
+// does; a suspended user is refused (ECONFLICT): Unsuspend puts them back.
+func (g *Gateway) RestorePolicies(ctx context.Context, a Account, restore []domain.WithheldPolicy) (Restored, error) {
+	if err := g.naming.check(a); err != nil {
+		return Restored{}, err
+	}
+	u, err := g.user(ctx, a)
+	if err != nil {
+		return Restored{}, err
+	}
+	if u.Suspended {
+		return Restored{}, domain.Errorf(domain.ECONFLICT, "put back the bucket policies of %s: the user is suspended; unsuspending puts them back", u.UID)
+	}
+	return g.putBack(ctx, a, u, restore)
+}
+
+// putBack puts each of restore back on its bucket, with the tenant's key,
+// where the bucket still exists and holds no policy.
+func (g *Gateway) putBack(ctx context.Context, a Account, u rgwadmin.User, restore []domain.WithheldPolicy) (Restored, error) {
+	var out Restored
 	if len(restore) == 0 {
 		return out, nil
 	}
-	buckets, err := g.buckets(ctx, uid)
+	buckets, err := g.buckets(ctx, u.UID)
 	if err != nil {
 		return out, err
 	}
