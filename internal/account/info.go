@@ -16,6 +16,9 @@ type ServerStatus struct {
 	DrivesOffline  int    `json:"drivesOffline"`
 	CanManageUsers bool   `json:"canManageUsers"`
 	Users          int    `json:"users"`
+	// Warnings name what the server lets every tenant do that the module
+	// cannot govern (RGW's SNS topics); the check passes all the same.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // CheckServer reads the server's version, mode and drives, and whether the

@@ -107,7 +107,7 @@ func (m *Manager) ChangePassword(ctx context.Context, svc domain.ServiceRef, p d
 		return err
 	}
 	if m.onRGW() {
-		return m.rgwChangePassword(ctx, svc, &p)
+		return m.rgwChangePassword(ctx, st, svc, &p)
 	}
 	info, err := m.Admin.UserInfo(ctx, svc.Username)
 	if err != nil {

@@ -14,13 +14,18 @@ import (
 // an RGW tenant of its own, so tenants' bucket names cannot meet; the disk
 // limit is RGW's hard user quota, which refuses writes past it at once, so
 // the limit needs no policy switch; the rest (history, warnings, notices,
-// pages, withheld bucket policies) is the same as on MinIO.
+// pages, withheld bucket policies) is the same as on MinIO. What the
+// product does not permit is denied by each user's guard policy, which
+// RGW drops whenever the user is changed: every action that changes the
+// user ends with SetGuards.
 type Gateway interface {
 	Check(ctx context.Context) (rgw.ServerCheck, error)
 	Provision(ctx context.Context, a rgw.Account, req rgw.ProvisionReq) (rgw.Provisioned, error)
 	Suspend(ctx context.Context, a rgw.Account, keep func(domain.WithheldPolicy) error) ([]domain.WithheldPolicy, error)
 	Unsuspend(ctx context.Context, a rgw.Account, restore []domain.WithheldPolicy) (rgw.Restored, error)
+	RestorePolicies(ctx context.Context, a rgw.Account, restore []domain.WithheldPolicy) (rgw.Restored, error)
 	SetQuota(ctx context.Context, a rgw.Account, quotaBytes int64) error
+	SetGuards(ctx context.Context, a rgw.Account, al rgw.Allowed, keep func(domain.WithheldPolicy) error) ([]domain.WithheldPolicy, error)
 	ChangeSecret(ctx context.Context, a rgw.Account, newSecret string, opts rgw.SecretOptions) (rgw.SecretChanged, error)
 	Terminate(ctx context.Context, a rgw.Account) (rgw.Terminated, error)
 	MeasureAll(ctx context.Context) (rgw.ServerUsage, error)
@@ -40,6 +45,29 @@ func (m *Manager) onRGW() bool { return m.Gateway != nil }
 
 func rgwAccount(svc domain.ServiceRef) rgw.Account {
 	return rgw.Account{Service: svc.ID, User: svc.Username}
+}
+
+// allowedOf is what p permits a tenant beyond objects on RGW. (toolkeys
+// has no RGW counterpart: a tenant cannot make keys there; keepkeys is
+// ChangeSecret's option.)
+func allowedOf(p *domain.Product) rgw.Allowed {
+	return rgw.Allowed{Public: p.Allows(domain.PermPublic), ObjectLock: p.Allows(domain.PermObjectLock)}
+}
+
+// rgwGuard writes the account's guards for p, after an action that
+// changed the user (RGW drops them then). A bucket policy the tenant put
+// while its product permitted it is withdrawn when p does not, and kept as
+// on MinIO (put back when the product permits public again).
+func (m *Manager) rgwGuard(ctx context.Context, st Store, svc domain.ServiceRef, p *domain.Product) error {
+	keep := func(w domain.WithheldPolicy) error {
+		w.Reason, w.At = domain.WithheldProduct, m.now()
+		return st.WithholdPolicy(ctx, m.ServerID, svc.ID, w)
+	}
+	w, err := m.Gateway.SetGuards(ctx, rgwAccount(svc), allowedOf(p), keep)
+	if len(w) > 0 {
+		m.log().Info("bucket policies withdrawn: the product does not permit public", "service", svc.ID, "user", svc.Username, "buckets", len(w), "backend", "rgw")
+	}
+	return err
 }
 
 // quotaFor is the RGW user quota an account holds: the product's limit,
@@ -71,7 +99,7 @@ func (m *Manager) rgwCreate(ctx context.Context, st Store, svc domain.ServiceRef
 		user = rec.Username
 	}
 	ref := domain.ServiceRef{ID: svc.ID, ClientID: svc.ClientID, Username: user}
-	req := rgw.ProvisionReq{Secret: svc.Password, NewSecret: password, QuotaBytes: quotaFor(&p, rec.State.Forced)}
+	req := rgw.ProvisionReq{Secret: svc.Password, NewSecret: password, QuotaBytes: quotaFor(&p, rec.State.Forced), Allowed: allowedOf(&p)}
 	if p.DefaultBucket {
 		req.DefaultBucket = domain.DefaultBucketName(user, p.BucketSuffix)
 	}
@@ -139,10 +167,11 @@ func (m *Manager) rgwUnsuspend(ctx context.Context, st Store, svc domain.Service
 	if err != nil {
 		return err
 	}
-	for _, b := range append(res.Restored, res.Skipped...) {
-		if err := st.ReleaseWithheld(ctx, m.ServerID, svc.ID, b); err != nil {
-			return err
-		}
+	if err := m.rgwGuard(ctx, st, svc, p); err != nil {
+		return err
+	}
+	if err := m.rgwRelease(ctx, st, svc, res); err != nil {
+		return err
 	}
 	suspended := false
 	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, domain.AccountChange{Username: svc.Username, Suspended: &suspended}); err != nil {
@@ -152,18 +181,31 @@ func (m *Manager) rgwUnsuspend(ctx context.Context, st Store, svc domain.Service
 	return nil
 }
 
-func (m *Manager) rgwChangePassword(ctx context.Context, svc domain.ServiceRef, p *domain.Product) error {
+// rgwRelease forgets the kept bucket policies res put back or skipped.
+func (m *Manager) rgwRelease(ctx context.Context, st Store, svc domain.ServiceRef, res rgw.Restored) error {
+	for _, b := range append(res.Restored, res.Skipped...) {
+		if err := st.ReleaseWithheld(ctx, m.ServerID, svc.ID, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *Manager) rgwChangePassword(ctx context.Context, st Store, svc domain.ServiceRef, p *domain.Product) error {
 	res, err := m.Gateway.ChangeSecret(ctx, rgwAccount(svc), svc.Password, rgw.SecretOptions{KeepOtherKeys: p.Allows(domain.PermKeepKeys)})
 	if err != nil {
+		return err
+	}
+	if err := m.rgwGuard(ctx, st, svc, p); err != nil {
 		return err
 	}
 	m.log().Info("password changed", "service", svc.ID, "user", svc.Username, "keysRemoved", res.KeysRemoved, "subusersRemoved", res.SubusersRemoved, "backend", "rgw")
 	return nil
 }
 
-// rgwApplyPolicy sets the quota the product (or the admin's forced state)
-// calls for and records the state usage decides, as applyPolicy does with
-// policy documents on MinIO.
+// rgwApplyPolicy sets the quota and the guards the product (or the
+// admin's forced state) calls for and records the state usage decides, as
+// applyPolicy does with policy documents on MinIO.
 func (m *Manager) rgwApplyPolicy(ctx context.Context, st Store, svc domain.ServiceRef, p *domain.Product, forced domain.PolicyState) (domain.PolicyState, error) {
 	rec, err := m.record(ctx, st, svc)
 	if err != nil {
@@ -179,6 +221,26 @@ func (m *Manager) rgwApplyPolicy(ctx context.Context, st Store, svc domain.Servi
 	ev := domain.Evaluate(p, svc.Username, used, rec.State)
 	if err := m.Gateway.SetQuota(ctx, rgwAccount(svc), quotaFor(p, forced)); err != nil {
 		return "", err
+	}
+	if err := m.rgwGuard(ctx, st, svc, p); err != nil {
+		return "", err
+	}
+	// A product with public gets back the policies a product without it
+	// withheld, at once, as on MinIO; a suspended account at unsuspend.
+	if p.Allows(domain.PermPublic) && !rec.Suspended {
+		kept, err := st.WithheldPolicies(ctx, m.ServerID, svc.ID)
+		if err != nil {
+			return "", err
+		}
+		if len(kept) > 0 {
+			res, err := m.Gateway.RestorePolicies(ctx, rgwAccount(svc), kept)
+			if err != nil {
+				return "", err
+			}
+			if err := m.rgwRelease(ctx, st, svc, res); err != nil {
+				return "", err
+			}
+		}
 	}
 	ch := domain.AccountChange{Username: svc.Username, Policy: ev.WantPolicy, PolicySig: rgwSignature, Forced: &forced}
 	if err := st.ChangeAccount(ctx, m.ServerID, svc.ID, ch); err != nil {
@@ -237,6 +299,9 @@ func (m *Manager) rgwDetails(ctx context.Context, svc domain.ServiceRef, d *Acco
 func (m *Manager) rgwCheck(ctx context.Context) (ServerStatus, error) {
 	c, err := m.Gateway.Check(ctx)
 	st := ServerStatus{Version: c.Version, Mode: "rgw", Servers: 1, CanManageUsers: err == nil}
+	if c.Topics {
+		st.Warnings = append(st.Warnings, "the gateway offers SNS topics: any tenant can make one with a push endpoint, a URL the gateway then POSTs events to, its internal network included, and no user policy stops it; set rgw enable apis without notifications (docs/install.md)")
+	}
 	return st, err
 }
 

@@ -2,6 +2,7 @@ package account
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,4 +204,116 @@ func TestRGWTenantsStayApart(t *testing.T) {
 		}
 	}
 	t.Logf("%d cross-tenant attempts, all refused", tried)
+}
+
+// A hostile tenant on RGW tries with s3cmd to open its bucket to anyone (a
+// bucket policy, a public ACL, a public upload) after each action that
+// changes its user (RGW drops the guard policy with every change): create,
+// suspend and unsuspend, a password change, the limit forced and lifted;
+// a package with public permits it, a change back withdraws the policy and
+// keeps it, a change to public again puts it back, and so does an
+// unsuspend under public.
+func TestRGWGuardsFollowTheProduct(t *testing.T) {
+	m, c := newRGWManager(t), ctx(t)
+	closed := domain.Product{DefaultBucket: true}
+	open := domain.Product{DefaultBucket: true, Permissions: domain.PermPublic}
+	got, err := m.Create(c, svc(52, 521), closed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := domain.ServiceRef{ID: 521, ClientID: 52, Username: got.Username, Password: got.Password}
+	t.Cleanup(func() { _, _ = m.Terminate(ctx(t), ref) })
+	b := got.Bucket
+	anyone := "/" + rgw.Naming{Prefix: rgw.DefaultTenantPrefix}.Tenant(rgwAccount(ref)) + ":" + b
+	policy := filepath.Join(t.TempDir(), "policy.json")
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::` + b + `/*"]}]}`
+	if err := os.WriteFile(policy, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	user := rgwTenant(t, got.Username, got.Password)
+	user.must("put", file(t, 4), "s3://"+b+"/private.txt")
+	anonymousGet := func(key string) int {
+		t.Helper()
+		resp, err := http.Get("http://" + rgwServer(t).Endpoint + anyone + "/" + key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	refused := func(stage string) {
+		t.Helper()
+		user.mustFail("setpolicy", policy, "s3://"+b)
+		user.mustFail("setacl", "--acl-public", "s3://"+b)
+		user.mustFail("put", "--acl-public", file(t, 3), "s3://"+b+"/public.txt")
+		for _, key := range []string{"private.txt", "public.txt", ""} {
+			if s := anonymousGet(key); s != http.StatusForbidden && s != http.StatusNotFound {
+				t.Fatalf("%s: anonymous GET %q: %d", stage, key, s)
+			}
+		}
+		user.must("put", file(t, 2), "s3://"+b+"/plain.txt")
+	}
+
+	refused("created")
+	if err := m.Suspend(c, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unsuspend(c, ref, closed); err != nil {
+		t.Fatal(err)
+	}
+	refused("unsuspended")
+	ref.Password = "NewPassword-521"
+	if err := m.ChangePassword(c, ref, closed); err != nil {
+		t.Fatal(err)
+	}
+	user = rgwTenant(t, got.Username, ref.Password)
+	refused("after a password change")
+	if _, err := m.ApplyPolicy(c, ref, closed, "limited"); err != nil {
+		t.Fatal(err)
+	}
+	user.mustFail("setpolicy", policy, "s3://"+b)
+	user.mustFail("setacl", "--acl-public", "s3://"+b)
+	if _, err := m.ApplyPolicy(c, ref, closed, "auto"); err != nil {
+		t.Fatal(err)
+	}
+	refused("the limit lifted")
+
+	if _, err := m.ChangePackage(c, ref, open); err != nil {
+		t.Fatal(err)
+	}
+	user.must("setpolicy", policy, "s3://"+b)
+	user.must("put", "--acl-public", file(t, 3), "s3://"+b+"/public.txt")
+	if s := anonymousGet("private.txt"); s != http.StatusOK {
+		t.Fatalf("public permitted: anonymous read through the policy: %d", s)
+	}
+	if _, err := m.ChangePackage(c, ref, closed); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := m.Store.WithheldPolicies(c, m.ServerID, 521)
+	if err != nil || len(kept) != 1 || kept[0].Bucket != b || kept[0].Reason != domain.WithheldProduct {
+		t.Fatalf("withheld after the change back: %+v, %v", kept, err)
+	}
+	if s := anonymousGet("private.txt"); s != http.StatusForbidden {
+		t.Fatalf("public no longer permitted: anonymous read of a private object: %d", s)
+	}
+	user.mustFail("setpolicy", policy, "s3://"+b)
+
+	if _, err := m.ChangePackage(c, ref, open); err != nil {
+		t.Fatal(err)
+	}
+	if s := anonymousGet("private.txt"); s != http.StatusOK {
+		t.Fatalf("public permitted again: the kept policy is not back: %d", s)
+	}
+	if kept, err := m.Store.WithheldPolicies(c, m.ServerID, 521); err != nil || len(kept) != 0 {
+		t.Fatalf("withheld after it was put back: %+v, %v", kept, err)
+	}
+	if err := m.Suspend(c, ref); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unsuspend(c, ref, open); err != nil {
+		t.Fatal(err)
+	}
+	if s := anonymousGet("private.txt"); s != http.StatusOK {
+		t.Fatalf("unsuspended under public: the kept policy is not back: %d", s)
+	}
 }

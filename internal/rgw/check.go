@@ -15,9 +15,9 @@ import (
 // RequiredCaps are the admin caps the module's calls need, as radosgw-admin
 // takes them: users (create, modify, keys, quota, remove), buckets (sizes;
 // removing a bucket whose owner is gone), usage (read and trim the usage
-// log) and metadata (read a bucket's policy, which no S3 call of the admin
-// can).
-const RequiredCaps = "users=*;buckets=*;usage=*;metadata=read"
+// log), metadata (read a bucket's policy, which no S3 call of the admin
+// can) and user-policy (write and read the guard policy of each user).
+const RequiredCaps = "users=*;buckets=*;usage=*;metadata=read;user-policy=*"
 
 // ServerCheck is what Check found.
 type ServerCheck struct {
@@ -33,6 +33,12 @@ type ServerCheck struct {
 	// Missing lists what RequiredCaps has that the user lacks:
 	// "usage=write".
 	Missing []string
+	// Topics says the gateway offers its SNS API, so any tenant can make
+	// notification topics with a push endpoint: a URL of its choosing
+	// that the gateway POSTs events to, its internal network included. No
+	// user policy stops it on pacific; the gateway's rgw_enable_apis
+	// without "notifications" does (docs/ceph-notes.md).
+	Topics bool
 }
 
 // Check asks the gateway whether it serves S3, which release it runs, and
@@ -55,6 +61,9 @@ func (g *Gateway) Check(ctx context.Context) (ServerCheck, error) {
 		return out, translate(err, "read the admin user")
 	}
 	out.AdminUser, out.AllCaps = self.UID, self.Admin || self.System
+	if out.Topics, err = g.admin.TopicsOffered(ctx); err != nil {
+		return out, translate(err, "ask whether the gateway offers notification topics")
+	}
 	have := map[string]string{}
 	var caps []string
 	for _, c := range self.Caps {

@@ -45,7 +45,7 @@ func TestCheck(t *testing.T) {
 	t.Parallel()
 	ctx := testCtx(t)
 	c, err := newGateway(t).Check(ctx)
-	if err != nil || c.Version != "16.2.15" || c.AdminUser != "puqadmin" || c.AllCaps || len(c.Missing) != 0 ||
+	if err != nil || c.Version != "16.2.15" || c.AdminUser != "puqadmin" || c.AllCaps || len(c.Missing) != 0 || !c.Topics ||
 		!strings.Contains(c.Caps, "users=*") {
 		t.Fatalf("Check with the test admin = %+v, %v", c, err)
 	}
@@ -55,9 +55,10 @@ func TestCheck(t *testing.T) {
 		missing string
 	}{
 		"no caps":          {nil, "users=read"},
-		"read-only users":  {[]string{"--caps=users=read"}, "users=write buckets=read buckets=write usage=read usage=write metadata=read"},
-		"all but metadata": {[]string{"--caps=users=*;buckets=*;usage=*"}, "metadata=read"},
-		"usage read only":  {[]string{"--caps=users=*;buckets=*;usage=read;metadata=read"}, "usage=write"},
+		"read-only users":  {[]string{"--caps=users=read"}, "users=write buckets=read buckets=write usage=read usage=write metadata=read user-policy=read user-policy=write"},
+		"all but metadata": {[]string{"--caps=users=*;buckets=*;usage=*;user-policy=*"}, "metadata=read"},
+		"usage read only":  {[]string{"--caps=users=*;buckets=*;usage=read;metadata=read;user-policy=*"}, "usage=write"},
+		"no user-policy":   {[]string{"--caps=users=*;buckets=*;usage=*;metadata=read"}, "user-policy=read user-policy=write"},
 		"admin flag":       {[]string{"--admin"}, ""},
 	} {
 		ak, sk := adminUser(t, tc.args...)

@@ -22,6 +22,9 @@ type Details struct {
 	// Subusers are "id (access)"; each has keys of its own.
 	Subusers []string
 	OpMask   string
+	// Guards is the user's guard policy document (SetGuards); "" when it
+	// has none, which is what a product permitting everything gets.
+	Guards string
 }
 
 // Details reads the account's user. A user that does not exist is
@@ -50,5 +53,9 @@ func (g *Gateway) Details(ctx context.Context, a Account) (Details, error) {
 	for _, su := range u.Subusers {
 		d.Subusers = append(d.Subusers, su.ID+" ("+su.Permissions+")")
 	}
-	return d, nil
+	d.Guards, err = g.admin.UserPolicy(ctx, u.UID, guardPolicy)
+	if isCode(err, rgwadmin.CodeNoSuchEntity) {
+		err = nil
+	}
+	return d, translate(err, "read the guards of user "+u.UID)
 }

@@ -56,7 +56,7 @@ func translate(err error, doing string) error {
 // credentials signed the call (Admin Ops) or the tenant's (S3).
 func fromCode(code string, status int, message, doing string, admin bool) *domain.Error {
 	switch code {
-	case rgwadmin.CodeNoSuchUser, rgwadmin.CodeNoSuchBucket, rgwadmin.CodeNoSuchKey, codeNoSuchBucketPolicy, "NoSuchSubUser":
+	case rgwadmin.CodeNoSuchUser, rgwadmin.CodeNoSuchEntity, rgwadmin.CodeNoSuchBucket, rgwadmin.CodeNoSuchKey, codeNoSuchBucketPolicy, "NoSuchSubUser":
 		return domain.Errorf(domain.ENOTFOUND, "%s: the gateway has no such %s (%s)", doing, notFoundWhat(code), code)
 	case rgwadmin.CodeKeyExists:
 		return domain.Errorf(domain.ECONFLICT, "%s: the access key belongs to another user of the gateway (%s)", doing, code)
@@ -88,8 +88,8 @@ func fromCode(code string, status int, message, doing string, admin bool) *domai
 
 func notFoundWhat(code string) string {
 	switch code {
-	case rgwadmin.CodeNoSuchUser:
-		return "user"
+	case rgwadmin.CodeNoSuchUser, rgwadmin.CodeNoSuchEntity:
+		return "user" // the IAM API's NoSuchEntity: the calls made name a user
 	case rgwadmin.CodeNoSuchBucket:
 		return "bucket"
 	case codeNoSuchBucketPolicy:

@@ -83,9 +83,17 @@ func newAccount() Account {
 // secret returns a valid secret with characters that need escaping.
 func secret() string { return "S3cr+t/=" + unique("") + unique("") }
 
-// provisioned makes an account with a default bucket "data" and removes
-// it when the test ends.
+// provisioned makes an account of a product that permits everything (no
+// guards: RGW's own behaviour, which most tests measure) with a default
+// bucket "data", and removes it when the test ends.
 func provisioned(t *testing.T, g *Gateway, req ProvisionReq) (Account, Provisioned) {
+	t.Helper()
+	req.Allowed = Allowed{Public: true, ObjectLock: true}
+	return provision(t, g, req)
+}
+
+// provision is provisioned with req.Allowed as given.
+func provision(t *testing.T, g *Gateway, req ProvisionReq) (Account, Provisioned) {
 	t.Helper()
 	a := newAccount()
 	if req.Secret == "" {

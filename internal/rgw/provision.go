@@ -31,12 +31,15 @@ type ProvisionReq struct {
 	DefaultBucket string
 	// DisplayName is shown in RGW's listings; "" means the user name.
 	DisplayName string
+	// Allowed is what the product permits the tenant beyond objects; the
+	// user's guard policy denies the rest (SetGuards).
+	Allowed Allowed
 }
 
 // String hides the secrets, so a logged request cannot leak them.
 func (r ProvisionReq) String() string {
-	return fmt.Sprintf("rgw.ProvisionReq{Secret:[REDACTED] NewSecret:[REDACTED] QuotaBytes:%d MaxBuckets:%d DefaultBucket:%q DisplayName:%q}",
-		r.QuotaBytes, r.MaxBuckets, r.DefaultBucket, r.DisplayName)
+	return fmt.Sprintf("rgw.ProvisionReq{Secret:[REDACTED] NewSecret:[REDACTED] QuotaBytes:%d MaxBuckets:%d DefaultBucket:%q DisplayName:%q Allowed:%+v}",
+		r.QuotaBytes, r.MaxBuckets, r.DefaultBucket, r.DisplayName, r.Allowed)
 }
 
 // GoString hides the secrets from %#v as well.
@@ -70,7 +73,8 @@ const provisioning = "puqminio provisioning: "
 
 // Provision makes the account, or finishes or repairs it: the user with
 // the S3 key named after the WHMCS user, the hard user quota, the bucket
-// limit, and the default bucket, made with the tenant's own key.
+// limit, the guard policy, and the default bucket, made with the tenant's
+// own key.
 //
 // A new user is created suspended and opened only when its settings are in
 // force, in one call that also clears the provisioning mark from its
@@ -151,6 +155,12 @@ func (g *Gateway) Provision(ctx context.Context, a Account, req ProvisionReq) (P
 		if u, err = g.admin.UserInfo(ctx, uid); err != nil {
 			return Provisioned{}, translate(err, "read user "+uid)
 		}
+	}
+	// Every time, after the last change of the user, which drops them
+	// (see guards.go); a new user's key is not handed out before Provision
+	// returns, so nobody uses it without its guards.
+	if err := g.setGuards(ctx, uid, req.Allowed); err != nil {
+		return Provisioned{}, err
 	}
 	if req.DefaultBucket != "" {
 		if err := g.ensureBucket(ctx, a, u, req.DefaultBucket); err != nil {

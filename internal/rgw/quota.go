@@ -10,7 +10,8 @@ import (
 // SetQuota sets the hard limit on the bytes of all the account's buckets
 // (0: no limit), as a package change does. RGW refuses a write that would
 // pass it with 403 QuotaExceeded, from the next request on, whether the
-// limit went up or down; the parts of uploads in progress count.
+// limit went up or down; the parts of uploads in progress count. RGW drops
+// the user's guards with the change: call SetGuards after.
 func (g *Gateway) SetQuota(ctx context.Context, a Account, quotaBytes int64) error {
 	if err := g.naming.check(a); err != nil {
 		return err
@@ -35,7 +36,8 @@ func (g *Gateway) setQuota(ctx context.Context, uid string, quotaBytes int64) er
 }
 
 // SetMaxBuckets sets how many buckets the account may have (0: no limit).
-// Buckets it has beyond a lowered limit stay; it cannot make more.
+// Buckets it has beyond a lowered limit stay; it cannot make more. RGW
+// drops the user's guards with the change: call SetGuards after.
 func (g *Gateway) SetMaxBuckets(ctx context.Context, a Account, maxBuckets int) error {
 	if err := g.naming.check(a); err != nil {
 		return err

@@ -1,7 +1,7 @@
 // Package rgw is what the module does to a Ceph RADOS Gateway for one
 // WHMCS service, and for all of a server's services at once: provision,
-// suspend and unsuspend, quota, secret, terminate, sizes, traffic, details,
-// and the server's own check. Inputs are plain values and outputs domain
+// suspend and unsuspend, quota, guards, secret, terminate, sizes, traffic,
+// details, and the server's own check. Inputs are plain values and outputs domain
 // types; it knows nothing of WHMCS or the usage store, so the account
 // package can put it behind its backend interface.
 //

@@ -27,7 +27,8 @@ type SecretChanged struct {
 // secret touches no other credential on RGW: the user's other S3 keys and
 // its subusers' keys went on working (measured), so unless opts keeps them
 // they are removed, as a password change after a leak should end every
-// credential made before. A suspended user stays suspended.
+// credential made before. A suspended user stays suspended. RGW drops the
+// user's guards with the change: call SetGuards after.
 func (g *Gateway) ChangeSecret(ctx context.Context, a Account, newSecret string, opts SecretOptions) (SecretChanged, error) {
 	var out SecretChanged
 	if err := g.naming.check(a); err != nil {

@@ -55,7 +55,7 @@ func (g *Gateway) Suspend(ctx context.Context, a Account, keep func(domain.Withh
 			// Without a key of the user's, no policy can be removed: the
 			// user is suspended all the same, and the error says what stays.
 			if keyErr == nil {
-				w, err := g.withdraw(ctx, a, u, buckets, keep)
+				w, err := g.withdraw(ctx, a, u, buckets, domain.WithheldSuspended, keep)
 				out = append(out, w...)
 				if err != nil {
 					return out, err
@@ -120,9 +120,9 @@ func (g *Gateway) buckets(ctx context.Context, uid string) ([]bucketMeta, error)
 }
 
 // withdraw takes the policy off each of buckets that has one, giving it to
-// keep first, and returns what it took off. The policy is removed with the
+// keep first (withheld for reason), and returns what it took off. The policy is removed with the
 // tenant's key: the admin's gives no S3 access to it.
-func (g *Gateway) withdraw(ctx context.Context, a Account, u rgwadmin.User, buckets []bucketMeta, keep func(domain.WithheldPolicy) error) ([]domain.WithheldPolicy, error) {
+func (g *Gateway) withdraw(ctx context.Context, a Account, u rgwadmin.User, buckets []bucketMeta, reason string, keep func(domain.WithheldPolicy) error) ([]domain.WithheldPolicy, error) {
 	var out []domain.WithheldPolicy
 	for _, b := range buckets {
 		if b.Policy == "" {
@@ -132,7 +132,7 @@ func (g *Gateway) withdraw(ctx context.Context, a Account, u rgwadmin.User, buck
 		if err != nil {
 			return out, err
 		}
-		w := domain.WithheldPolicy{Bucket: b.Bucket, Policy: b.Policy, Reason: domain.WithheldSuspended, At: g.now()}
+		w := domain.WithheldPolicy{Bucket: b.Bucket, Policy: b.Policy, Reason: reason, At: g.now()}
 		if keep != nil {
 			if err := keep(w); err != nil {
 				return out, err
@@ -172,7 +172,8 @@ type Restored struct {
 // Unsuspend lets the tenant in again and puts back the bucket policies
 // Suspend took off (restore), on buckets that still exist and hold no
 // policy. It refuses a user whose Provision did not finish (ECONFLICT):
-// Provision opens it when its settings are in force.
+// Provision opens it when its settings are in force. RGW drops the user's
+// guards with the change: call SetGuards after.
 func (g *Gateway) Unsuspend(ctx context.Context, a Account, restore []domain.WithheldPolicy) (Restored, error) {
 	var out Restored
 	if err := g.naming.check(a); err != nil {
@@ -191,10 +192,34 @@ func (g *Gateway) Unsuspend(ctx context.Context, a Account, restore []domain.Wit
 			return out, translate(err, "unsuspend user "+uid)
 		}
 	}
+	return g.putBack(ctx, a, u, restore)
+}
+
+// RestorePolicies puts back bucket policies withheld from an account that
+// is not suspended (after a change to a product with public), as Unsuspend
+// does; a suspended user is refused (ECONFLICT): Unsuspend puts them back.
+func (g *Gateway) RestorePolicies(ctx context.Context, a Account, restore []domain.WithheldPolicy) (Restored, error) {
+	if err := g.naming.check(a); err != nil {
+		return Restored{}, err
+	}
+	u, err := g.user(ctx, a)
+	if err != nil {
+		return Restored{}, err
+	}
+	if u.Suspended {
+		return Restored{}, domain.Errorf(domain.ECONFLICT, "put back the bucket policies of %s: the user is suspended; unsuspending puts them back", u.UID)
+	}
+	return g.putBack(ctx, a, u, restore)
+}
+
+// putBack puts each of restore back on its bucket, with the tenant's key,
+// where the bucket still exists and holds no policy.
+func (g *Gateway) putBack(ctx context.Context, a Account, u rgwadmin.User, restore []domain.WithheldPolicy) (Restored, error) {
+	var out Restored
 	if len(restore) == 0 {
 		return out, nil
 	}
-	buckets, err := g.buckets(ctx, uid)
+	buckets, err := g.buckets(ctx, u.UID)
 	if err != nil {
 		return out, err
 	}

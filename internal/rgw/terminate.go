@@ -56,7 +56,7 @@ func (g *Gateway) Terminate(ctx context.Context, a Account) (Terminated, error) 
 			// of its own cannot have its policies removed; the purge
 			// removes them with the buckets.
 			if _, err := tenantKey(u, a); err == nil {
-				if _, err := g.withdraw(ctx, a, u, buckets, nil); err != nil {
+				if _, err := g.withdraw(ctx, a, u, buckets, domain.WithheldSuspended, nil); err != nil {
 					return out, err
 				}
 			}

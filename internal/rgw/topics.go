@@ -29,10 +29,15 @@ const cleanupUser = "puqminio~cleanup"
 // removeTopics removes every notification topic of the tenant and returns
 // how many there were. It makes the helper user (or takes the one an
 // earlier run left), lists and deletes the topics with its key, checks
-// that none is left and removes the helper.
+// that none is left and removes the helper. On a gateway that does not
+// offer topics (rgw_enable_apis without "notifications") no tenant can
+// have made one since, and none can be listed: there is nothing to do.
 func (g *Gateway) removeTopics(ctx context.Context, tenant string) (int, error) {
 	uid := tenant + "$" + cleanupUser
 	doing := "remove the notification topics of tenant " + tenant
+	if on, err := g.admin.TopicsOffered(ctx); err != nil || !on {
+		return 0, translate(err, doing)
+	}
 	u, err := g.admin.UserInfo(ctx, uid)
 	if isCode(err, rgwadmin.CodeNoSuchUser) {
 		ak, sk := "PUQCLEAN"+randomHex(12), randomHex(20)

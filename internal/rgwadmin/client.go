@@ -20,15 +20,19 @@
 package rgwadmin
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 
@@ -141,6 +145,11 @@ type request struct {
 	// secrets are strings the request carries (a user's secret key) that
 	// must be scrubbed from any error text.
 	secrets []string
+	// form, when set, makes the call one of RGW's IAM API instead: a form
+	// POST to the gateway's root, signed over the body's SHA-256 (RGW
+	// refuses UNSIGNED-PAYLOAD there); method, resource and query are
+	// then unused.
+	form url.Values
 }
 
 // do runs req, retrying transient failures, and returns the body of a 2xx
@@ -211,15 +220,10 @@ func retryable(err error, resendable bool) bool {
 
 // once sends req one time.
 func (c *Client) once(ctx context.Context, req request) ([]byte, error) {
-	u := c.baseURL + req.resource
-	if len(req.query) > 0 {
-		u += "?" + req.query.Encode()
-	}
-	hr, err := http.NewRequestWithContext(ctx, req.method, u, http.NoBody)
+	hr, err := c.newRequest(ctx, req)
 	if err != nil {
 		return nil, c.transportError(req, err)
 	}
-	hr.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
 	hr.Header.Set("User-Agent", userAgent)
 	hr = signer.SignV4(*hr, c.accessKey, c.secretKey, "", c.region)
 
@@ -237,6 +241,31 @@ func (c *Client) once(ctx context.Context, req request) ([]byte, error) {
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	return nil, parseError(req.op, resp.StatusCode, resp.Header, body, append(req.secrets, c.secretKey))
+}
+
+// newRequest builds the unsigned HTTP request for req.
+func (c *Client) newRequest(ctx context.Context, req request) (*http.Request, error) {
+	if req.form != nil {
+		body := []byte(req.form.Encode())
+		hr, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(c.baseURL, "admin/"), bytes.NewReader(body))
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(body)
+		hr.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
+		hr.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+		return hr, nil
+	}
+	u := c.baseURL + req.resource
+	if len(req.query) > 0 {
+		u += "?" + req.query.Encode()
+	}
+	hr, err := http.NewRequestWithContext(ctx, req.method, u, http.NoBody)
+	if err != nil {
+		return nil, err
+	}
+	hr.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	return hr, nil
 }
 
 // transportError names the operation and drops net/url's wrapper, whose
