@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/puqminios3/puqminio/internal/domain"
@@ -224,19 +225,22 @@ const clashBatch = 16
 // or "" when nothing does. The overlap is domain.NamespacesOverlap with
 // every user, compared lower-cased, and domain.OwnsBucket with every
 // bucket:
-//   - buckets: the server's, listed now (names only);
-//   - users: the candidates come from the store (NameClashes: accounts of
-//     other services, recorded even before their user exists, and the
-//     users of the server's last full listing), each confirmed with the
-//     server by name, a listed one the server no longer has forgotten;
-//     the users whose namespace holds name's (its hyphen prefixes) and
-//     name itself are asked live. Listing users is an answer MinIO
-//     encrypts with a 64 MiB Argon2id, so only the cron lists them.
+//   - the candidates come from the store (NameClashes: accounts of other
+//     services, recorded even before their user exists, names terminated
+//     since the last listing, and the users and buckets of the server's
+//     last full listing, at most nameListMaxAge old), each confirmed with
+//     the server by name, a listed one the server no longer has forgotten;
+//   - the users whose namespace holds name's (its hyphen prefixes), name
+//     itself as a user and as a bucket are asked live.
 //
-// What this sees later than listing every user at each create would: a
-// user made by hand outside the module since the last listing (at most
-// half an hour), holding no bucket yet, whose name extends name after a
-// hyphen ("12-34-x" for "12-34"); docs/security.md says so.
+// No server-wide list is read: at 30,000 buckets listing them took half a
+// second, and listing users is an answer MinIO encrypts; the cron lists
+// both (names.refresh). What this sees later than a listing at each create
+// would: a user or a bucket made by hand outside the module since the last
+// listing (half an hour with the cron) whose name extends name after a
+// hyphen ("12-34-x" for "12-34"). A tenant cannot make one: its buckets
+// lie in its own namespace, which overlaps name's only when its user does,
+// and users are asked live. docs/security.md says so.
 func (m *Manager) nameClash(ctx context.Context, st Store, svc domain.ServiceRef, name string, random bool) (string, error) {
 	swept := false
 candidates:
@@ -272,8 +276,13 @@ candidates:
 					return "", err
 				}
 			case domain.NameBucket:
-				// Buckets are asked about below, all at once.
-				continue
+				ok, err := m.S3.BucketExists(ctx, c.Name)
+				if err != nil {
+					return "", err
+				}
+				if ok {
+					return "bucket " + c.Name, nil
+				}
 			}
 			if err := st.ForgetServerName(ctx, m.ServerID, c.Kind, c.Name); err != nil {
 				return "", err
@@ -294,16 +303,15 @@ candidates:
 			return "", err
 		}
 	}
-	// The buckets in name's namespace, live: no targeted call finds a
-	// bucket whose name only starts with name- (one an admin made by hand,
-	// or one a terminated tenant left), so the server's buckets are listed,
-	// reading only their names.
-	owned, err := m.S3.BucketsOf(ctx, name)
+	// A bucket named name itself, made since the last listing, is asked
+	// about by name (bucket names are lower case). One whose name only
+	// starts with name- no targeted call finds: the listing has it.
+	exists, err := m.S3.BucketExists(ctx, strings.ToLower(name))
 	if err != nil {
 		return "", err
 	}
-	if len(owned) > 0 {
-		return "bucket " + owned[0].Name, nil
+	if exists {
+		return "bucket " + strings.ToLower(name), nil
 	}
 	// Not a user, so only "no such user" means the name is free; an access
 	// key of that name answers a conflict.

@@ -941,10 +941,27 @@ func TestTerminateDuringAUsageRunsWriteLeavesNothing(t *testing.T) {
 	}
 }
 
+// listCounter counts the listings of every bucket on the server.
+type listCounter struct {
+	Buckets
+	lists atomic.Int32
+}
+
+func (l *listCounter) ListBuckets(ctx context.Context) ([]domain.Bucket, error) {
+	l.lists.Add(1)
+	return l.Buckets.ListBuckets(ctx)
+}
+
+func (l *listCounter) BucketsOf(ctx context.Context, user string) ([]domain.Bucket, error) {
+	l.lists.Add(1)
+	return l.Buckets.BucketsOf(ctx, user)
+}
+
 // A create checks a new name by asking the server about the names that
-// could clash, not by listing every user and bucket: the hyphen prefixes,
-// the name and its buckets live, the rest from the server's last full
-// listing, each candidate confirmed. Issue 12 keeps the check as strong.
+// could clash, not by listing every user and bucket: the hyphen prefixes
+// and the name (as a user and as a bucket) live, the rest from the
+// server's last full listing, each candidate confirmed, a gone one
+// forgotten. Issue 12 keeps the check as strong for what tenants can make.
 func TestNameCheckAsksTheServer(t *testing.T) {
 	m, c := newManager(t), ctx(t)
 	admin := adminOf(m)
@@ -970,16 +987,26 @@ func TestNameCheckAsksTheServer(t *testing.T) {
 	}
 	handMade("h500") // made after the listing: its namespace holds h500-1's
 	handMade("h503-1-x")
+	root := asRoot(t)
+	for _, b := range []string{"h504-1-data", "h505-1-old"} { // buckets nobody owns
+		if err := root.MakeBucket(c, b, minio.MakeBucketOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = root.RemoveBucket(context.Background(), b) })
+	}
 	if _, err := m.RefreshNames(c, false); err != nil {
 		t.Fatal(err)
 	}
 	if err := admin.RemoveUser(c, "h503-1-x"); err != nil { // listed, then gone
 		t.Fatal(err)
 	}
-	if err := asRoot(t).MakeBucket(c, "h504-1-data", minio.MakeBucketOptions{}); err != nil { // a bucket nobody owns
+	if err := root.RemoveBucket(c, "h505-1-old"); err != nil { // listed, then gone
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = asRoot(t).RemoveBucket(context.Background(), "h504-1-data") })
+	if err := root.MakeBucket(c, "h506-1", minio.MakeBucketOptions{}); err != nil { // after the listing, the name itself
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = root.RemoveBucket(context.Background(), "h506-1") })
 
 	rec := &recorder{}
 	watched, err := minioadmin.New(minioadmin.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey, Transport: rec})
@@ -987,6 +1014,8 @@ func TestNameCheckAsksTheServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	m.Admin = watched
+	buckets := &listCounter{Buckets: m.S3}
+	m.S3 = buckets
 	for _, tc := range []struct {
 		id    int64
 		rule  string
@@ -996,6 +1025,8 @@ func TestNameCheckAsksTheServer(t *testing.T) {
 		{502, "h501-1", "user h501-1-x"},
 		{503, "h503-1", ""},
 		{504, "h504-1", "bucket h504-1-data"},
+		{505, "h505-1", ""},
+		{506, "h506-1", "bucket h506-1"},
 	} {
 		err := create(tc.id, tc.rule)
 		switch {
@@ -1007,6 +1038,9 @@ func TestNameCheckAsksTheServer(t *testing.T) {
 	}
 	if n := rec.count("/list-users"); n != 0 {
 		t.Errorf("creates listed every user %d times", n)
+	}
+	if n := buckets.lists.Load(); n != 0 {
+		t.Errorf("creates listed the server's buckets %d times", n)
 	}
 	if got, _ := m.Store.NameClashes(c, m.ServerID, 0, "h503-1", 10); len(got) != 1 || got[0].Kind != domain.NameAccount {
 		t.Errorf("the listed user that was gone is still a candidate: %+v", got)

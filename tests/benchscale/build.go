@@ -287,7 +287,16 @@ func cmdSeed(args []string) error {
 	}
 	end := time.Now().UTC().Truncate(24 * time.Hour)
 	size := fmt.Sprintf("%dx%d", *services, *days)
-	path := filepath.Join(*dir, fmt.Sprintf("store-s%d-%s-%s.db", sqlite.SchemaVersion(), size, end.Format("20060102")))
+	// Every account records the policy signature of the product the usage
+	// runs send, as accounts the module made do: a store without it would
+	// have each run rewrite policies, which is an upgrade's one-time cost,
+	// not a run's.
+	p := usageProduct()
+	if err := p.Normalize(); err != nil {
+		return err
+	}
+	sig := p.PolicySignature(domain.PolicyStandard)
+	path := filepath.Join(*dir, fmt.Sprintf("store-s%d-%s-%s-%s.db", sqlite.SchemaVersion(), size, end.Format("20060102"), sig[:8]))
 	if _, err := os.Stat(path); err != nil {
 		old, _ := filepath.Glob(filepath.Join(*dir, "store-s*-"+size+"-*.db"))
 		for _, o := range old {
@@ -296,7 +305,7 @@ func cmdSeed(args []string) error {
 		t0 := time.Now()
 		tmp := path + ".tmp"
 		_ = os.Remove(tmp)
-		if err := sqlite.SeedSynthetic(tmp, sqlite.Synthetic{ServerID: 1, Services: *services, Days: *days, End: end}); err != nil {
+		if err := sqlite.SeedSynthetic(tmp, sqlite.Synthetic{ServerID: 1, Services: *services, Days: *days, End: end, PolicySig: sig}); err != nil {
 			return err
 		}
 		for _, ext := range []string{"-wal", "-shm"} {

@@ -327,6 +327,12 @@ func cmdUsage(args []string) error {
 	return err
 }
 
+// usageProduct is the product of every service the usage runs send, and
+// whose policy signature the seeded store records.
+func usageProduct() domain.Product {
+	return domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 400}
+}
+
 func usage(srv serverInfo, bin, src, work string, runs int, res *usageResult) error {
 	store := filepath.Join(work, fmt.Sprintf("usage-%d.db", res.Services))
 	if err := copyFile(src, store); err != nil {
@@ -350,7 +356,7 @@ func usage(srv serverInfo, bin, src, work string, runs int, res *usageResult) er
 		id := int64(i + 1)
 		list[i] = service{ID: id, ClientID: 1, Username: fmt.Sprintf("1-%d", id), Status: "Active", ProductKey: "p"}
 	}
-	products := []map[string]any{{"key": "p", "product": domain.Product{Unit: "GB", DiskSpace: 10, HistoryDays: 400}}}
+	products := []map[string]any{{"key": "p", "product": usageProduct()}}
 	params := map[string]any{"services": list, "products": products, "mode": "scanner"}
 	proxy, err := faultproxy.New(srv.Endpoint)
 	if err != nil {
