@@ -74,74 +74,102 @@ type locale struct {
 
 var placeholder = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\{[0-9]\}`) })
 
-// loadLanguages reads every shipped language and applies the overrides in
-// dir (if any).
-func loadLanguages(dir string) (map[string]*locale, error) {
-	files := make(map[string]langFile, len(Languages))
-	for _, name := range Languages {
-		f, err := readLangFile(puqminio.Assets, "lang/"+name+".json", true)
-		if err != nil {
-			return nil, err
-		}
-		files[name] = f
-	}
-	en := files[DefaultLanguage].Strings
-	out := make(map[string]*locale, len(files))
-	for name, f := range files {
-		l := &locale{Name: name, Meta: *f.Meta, strings: make(map[string]string, len(en))}
-		for k, v := range en {
-			l.strings[k] = v
-		}
-		for k, v := range f.Strings {
-			if _, ok := en[k]; !ok {
-				return nil, fmt.Errorf("lang/%s.json: unknown key %q", name, k)
-			}
-			l.strings[k] = v
-		}
-		out[name] = l
-	}
-	if dir == "" {
-		return out, nil
-	}
-	if err := applyOverrides(dir, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+// languages holds what a Renderer knows of the languages: English, read
+// when the Renderer is made (every other language falls back to it), the
+// admin's overrides, checked then too, and each other shipped language,
+// read the first time a page asks for it. A process renders one page in
+// one language: reading and decoding all 25 files took more than half of a
+// client page's time.
+type languages struct {
+	en        langFile
+	overrides map[string]map[string]string // language -> key -> string
+	mu        sync.Mutex
+	loaded    map[string]*locale
 }
 
-// applyOverrides reads <dir>/<language>.json for each shipped language.
-// Files are opened through os.Root, so a symbolic link that leads out of dir
-// is refused; only whitelisted names are ever looked up.
-func applyOverrides(dir string, locales map[string]*locale) error {
+// loadLanguages reads English and the overrides in dir (if any); a bad
+// override is an error here, whichever language it is for.
+func loadLanguages(dir string) (*languages, error) {
+	en, err := readLangFile(puqminio.Assets, "lang/"+DefaultLanguage+".json", true)
+	if err != nil {
+		return nil, err
+	}
+	ls := &languages{en: en, loaded: map[string]*locale{}}
+	if dir != "" {
+		if ls.overrides, err = readOverrides(dir, en.Strings); err != nil {
+			return nil, err
+		}
+	}
+	return ls, nil
+}
+
+// locale returns the shipped language name (one of Languages), English
+// filling its gaps, with the admin's overrides applied.
+func (ls *languages) locale(name string) (*locale, error) {
+	ls.mu.Lock()
+	defer ls.mu.Unlock()
+	if l, ok := ls.loaded[name]; ok {
+		return l, nil
+	}
+	f := ls.en
+	if name != DefaultLanguage {
+		var err error
+		if f, err = readLangFile(puqminio.Assets, "lang/"+name+".json", true); err != nil {
+			return nil, err
+		}
+	}
+	en := ls.en.Strings
+	l := &locale{Name: name, Meta: *f.Meta, strings: make(map[string]string, len(en))}
+	for k, v := range en {
+		l.strings[k] = v
+	}
+	for k, v := range f.Strings {
+		if _, ok := en[k]; !ok {
+			return nil, fmt.Errorf("lang/%s.json: unknown key %q", name, k)
+		}
+		l.strings[k] = v
+	}
+	for k, v := range ls.overrides[name] {
+		l.strings[k] = v
+	}
+	ls.loaded[name] = l
+	return l, nil
+}
+
+// readOverrides reads <dir>/<language>.json for each shipped language and
+// checks each string against English's. Files are opened through os.Root,
+// so a symbolic link that leads out of dir is refused; only whitelisted
+// names are ever looked up.
+func readOverrides(dir string, en map[string]string) (map[string]map[string]string, error) {
 	root, err := os.OpenRoot(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("language overrides: %w", err)
+		return nil, fmt.Errorf("language overrides: %w", err)
 	}
 	defer root.Close()
+	out := map[string]map[string]string{}
 	for _, name := range Languages {
 		f, err := readLangFile(root.FS(), name+".json", false)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("language override: %w", err)
+			return nil, fmt.Errorf("language override: %w", err)
 		}
-		l := locales[name]
 		for k, v := range f.Strings {
-			en, ok := locales[DefaultLanguage].strings[k]
+			e, ok := en[k]
 			if !ok {
-				return fmt.Errorf("language override %s.json: unknown key %q", name, k)
+				return nil, fmt.Errorf("language override %s.json: unknown key %q", name, k)
 			}
-			if !samePlaceholders(en, v) {
-				return fmt.Errorf("language override %s.json: %q must keep the placeholders of %q", name, k, en)
+			if !samePlaceholders(e, v) {
+				return nil, fmt.Errorf("language override %s.json: %q must keep the placeholders of %q", name, k, e)
 			}
-			l.strings[k] = v
 		}
+		out[name] = f.Strings
 	}
-	return nil
+	return out, nil
 }
 
 // readLangFile decodes one language file, refusing unknown fields and, for

@@ -24,7 +24,12 @@ var refusalKeys = map[string]string{
 // refusal: the server did not answer, ...), code the error's code. The
 // client never reads the server's own words.
 func (r *Renderer) Refusal(lang, refusal, code string) string {
-	l := r.locales[LanguageFor(lang)]
+	l, err := r.locale(lang)
+	if err != nil {
+		// A language file that cannot be read (an override is checked
+		// when the Renderer is made): English, which always is.
+		l, _ = r.locale(DefaultLanguage)
+	}
 	key, ok := refusalKeys[refusal]
 	if !ok {
 		key = "selfErrFailed"

@@ -166,9 +166,9 @@ func TestTrafficNoteSaysHourlyOnRGW(t *testing.T) {
 // its direction, with values isolated from the text around them.
 func TestTrafficInEveryLanguage(t *testing.T) {
 	r := newRenderer(t)
-	en := r.locales["english"]
+	en := mustLocale(t, r, "english")
 	for _, lang := range Languages {
-		l := r.locales[lang]
+		l := mustLocale(t, r, lang)
 		p := sampleClient()
 		p.Lang, p.Page, p.StatsURL, p.Traffic = lang, PageStats, "stats", sampleTraffic()
 		html := renderClient(t, r, p)
@@ -204,7 +204,7 @@ func TestTrafficRightToLeft(t *testing.T) {
 		p := sampleClient()
 		p.Lang, p.Page, p.Traffic = lang, PageStats, sampleTraffic()
 		html := renderClient(t, r, p)
-		l := r.locales[lang]
+		l := mustLocale(t, r, lang)
 		unit, _ := l.T("trafficChartIn", "GB")
 		for _, want := range []string{`dir="rtl"`, `direction="rtl">` + htmlEscape(unit) + `</text>`, `x="632" y="16" direction="rtl"`,
 			`<tspan class="puqs3-ltr">` + l.InUnit(10*gib, "GB", gib) + `</tspan>`} {

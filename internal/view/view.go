@@ -170,8 +170,17 @@ type AdminPage struct {
 
 // Renderer renders pages. It is safe for concurrent use.
 type Renderer struct {
-	tmpl    *template.Template
-	locales map[string]*locale
+	tmpl  *template.Template
+	langs *languages
+}
+
+// locale is the language WHMCS names (LanguageFor), read on first use.
+func (r *Renderer) locale(lang string) (*locale, error) {
+	l, err := r.langs.locale(LanguageFor(lang))
+	if err != nil {
+		return nil, fmt.Errorf("view: %w", err)
+	}
+	return l, nil
 }
 
 // New parses the embedded templates and loads the languages and the
@@ -181,11 +190,11 @@ func New(opts Options) (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	locales, err := loadLanguages(opts.OverridesDir)
+	langs, err := loadLanguages(opts.OverridesDir)
 	if err != nil {
 		return nil, fmt.Errorf("view: %w", err)
 	}
-	return &Renderer{tmpl: t, locales: locales}, nil
+	return &Renderer{tmpl: t, langs: langs}, nil
 }
 
 // usageView is Usage ready to print.
@@ -350,7 +359,10 @@ type adminView struct {
 // Client renders the client area page p to w. Nothing is written when
 // rendering fails.
 func (r *Renderer) Client(w io.Writer, p ClientPage) error {
-	l := r.locales[LanguageFor(p.Lang)]
+	l, err := r.locale(p.Lang)
+	if err != nil {
+		return err
+	}
 	unit, ub := unitOf(p.Usage)
 	v := clientView{
 		locale:      l,
@@ -390,7 +402,10 @@ func (r *Renderer) Client(w io.Writer, p ClientPage) error {
 // Admin renders the admin service tab p to w. Nothing is written when
 // rendering fails.
 func (r *Renderer) Admin(w io.Writer, p AdminPage) error {
-	l := r.locales[LanguageFor(p.Lang)]
+	l, err := r.locale(p.Lang)
+	if err != nil {
+		return err
+	}
 	unit, ub := unitOf(p.Usage)
 	title, _ := l.T("daily")
 	v := adminView{

@@ -400,6 +400,29 @@ func TestLanguageFor(t *testing.T) {
 	}
 }
 
+// mustLocale is the renderer's language name, read as a page would.
+func mustLocale(t *testing.T, r *Renderer, name string) *locale {
+	t.Helper()
+	l, err := r.locale(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// Every shipped language file reads: its meta block whole and no key
+// English lacks. Languages are read when a page first asks for one, so
+// this is where a broken file shows.
+func TestEveryLanguageReads(t *testing.T) {
+	r := newRenderer(t)
+	for _, name := range Languages {
+		l := mustLocale(t, r, name)
+		if l.Name != name || l.Locale == "" {
+			t.Errorf("%s: read as %q, locale %q", name, l.Name, l.Locale)
+		}
+	}
+}
+
 func TestOverrides(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) {
@@ -672,7 +695,7 @@ func TestClientError(t *testing.T) {
 		}
 	}
 	p.Lang = "german"
-	de := r.locales["german"]
+	de := mustLocale(t, r, "german")
 	title, _ := de.T("error")
 	if html := renderClient(t, r, p); !strings.Contains(html, title) {
 		t.Errorf("the German page lacks %q", title)
