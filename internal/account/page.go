@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/puqminios3/puqminio/internal/domain"
@@ -170,7 +171,8 @@ type AdminView struct {
 }
 
 // AdminView gathers the admin tab of svc under product p. It asks the
-// server only about itself and this user (server info, user info); the
+// server only about its drives and this user (storage info, user info, at
+// once); the
 // rest comes from the store. Listing users, as Test Connection does, would
 // cost a 64 MiB Argon2id and grow with the tenants on every view.
 func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain.Product) (AdminView, error) {
@@ -185,14 +187,29 @@ func (m *Manager) AdminView(ctx context.Context, svc domain.ServiceRef, p domain
 			v.Version = "Ceph " + c.Version
 		}
 	} else {
+		// The drives and the user are asked at once: on a busy server each
+		// answer waits behind its scanner, and the tab waits for the slower
+		// one only.
+		if _, err := m.store(); err != nil { // opened once, before both use it
+			return v, err
+		}
+		var details sync.WaitGroup
+		if svc.Username != "" {
+			details.Go(func() { v.Details, v.DetailsErr = m.Details(ctx, svc) })
+		}
 		v.Server, v.ServerErr = m.Admin.StorageInfo(ctx)
+		details.Wait()
 	}
 	var err error
 	if v.Overview, err = m.overview(ctx, svc, p); err != nil {
 		return v, err
 	}
-	if svc.Username != "" && v.ServerErr == nil {
+	if m.onRGW() && svc.Username != "" && v.ServerErr == nil {
 		v.Details, v.DetailsErr = m.Details(ctx, svc)
+	}
+	if v.ServerErr != nil {
+		// Unreachable: the user's answer, if any, is not shown.
+		v.Details, v.DetailsErr = AccountDetails{}, nil
 	}
 	st, err := m.store()
 	if err != nil {
