@@ -103,6 +103,7 @@ demo: deps minio build
 	bash scripts/demo.sh
 
 ## bench: benchmarks; figures go to docs/benchmarks.md by hand, with these commands
+## (its last part runs on Ceph RGW: Ceph's programs come from `make deps`)
 bench: minio build
 	bash scripts/bench.sh
 	bash scripts/bench-start.sh
