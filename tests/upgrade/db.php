@@ -58,6 +58,8 @@ $keys = [
     'terminated_names' => 'server_id, username',
     'traffic_hourly' => 'service_id, hour, server_id, bucket',
     'traffic_seen' => 'at, key',
+    'access_keys' => 'server_id, service_id, access_key',
+    'traffic_read' => 'server_id',
 ];
 foreach ($tables as $t) {
     if (!isset($keys[$t])) {
