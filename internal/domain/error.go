@@ -148,6 +148,23 @@ func IsRetryable(err error) bool {
 	return errors.As(err, &e) && e.Retryable
 }
 
+// IsTLSFailure reports whether err comes from the TLS handshake or the
+// certificate check rather than from the network: the admin clients of
+// both backends never retry it, since a wrong certificate does not fix
+// itself in a second.
+func IsTLSFailure(err error) bool {
+	var (
+		verify   *tls.CertificateVerificationError
+		record   tls.RecordHeaderError
+		alert    tls.AlertError
+		unknown  x509.UnknownAuthorityError
+		hostname x509.HostnameError
+		invalid  x509.CertificateInvalidError
+	)
+	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
+		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
+}
+
 // FromTransport sorts out the failures every MinIO client shares: an error
 // that is already an *Error passes through, an untrusted certificate is
 // ETLS, and a call that got no answer is described by Unanswered. ok is

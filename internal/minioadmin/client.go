@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7/pkg/signer"
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
 // Config says where MinIO is and how to authenticate.
@@ -269,7 +270,7 @@ func (c *Client) transportError(op string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if isTLSFailure(err) {
+	if domain.IsTLSFailure(err) {
 		return &TLSError{Op: op, Err: err}
 	}
 	return fmt.Errorf("minio admin: %s: %w", op, err)

@@ -1,8 +1,6 @@
 package minioadmin
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -132,21 +130,6 @@ func (e *TLSError) Error() string {
 
 // Unwrap returns the underlying crypto/tls or crypto/x509 error.
 func (e *TLSError) Unwrap() error { return e.Err }
-
-// isTLSFailure reports whether err comes from the handshake or the
-// certificate check rather than from the network.
-func isTLSFailure(err error) bool {
-	var (
-		verify   *tls.CertificateVerificationError
-		record   tls.RecordHeaderError
-		alert    tls.AlertError
-		unknown  x509.UnknownAuthorityError
-		hostname x509.HostnameError
-		invalid  x509.CertificateInvalidError
-	)
-	return errors.As(err, &verify) || errors.As(err, &record) || errors.As(err, &alert) ||
-		errors.As(err, &unknown) || errors.As(err, &hostname) || errors.As(err, &invalid)
-}
 
 // translate turns a failure of one admin call into a domain error saying
 // what was being done, with the original failure as its cause (so

@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/minio/minio-go/v7/pkg/signer"
+	"github.com/puqminios3/puqminio/internal/domain"
 )
 
 // Config says where the gateway is and how to authenticate. The keys are
@@ -285,7 +286,7 @@ func (c *Client) transportError(req request, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	if isTLSFailure(err) {
+	if domain.IsTLSFailure(err) {
 		return &TLSError{Op: req.op, Err: err}
 	}
 	return fmt.Errorf("rgw admin: %s: %w", req.op, err)
