@@ -34,16 +34,22 @@ func initiator(s string) (account.Initiator, error) {
 	return "", domain.Refusef(domain.EINVALID, domain.RefuseInput, "params.initiator must be client or admin, not %q", domain.Printable(s))
 }
 
+// selfParams decodes a self-service action's params into p and returns
+// who asked, from p's initiator field (from points at it).
+func selfParams(req *Request, p any, from *string) (account.Initiator, error) {
+	if err := decodeParams(req.Params, p); err != nil {
+		return "", err
+	}
+	return initiator(*from)
+}
+
 func bucketCreate(req *Request, _ Env) (job, error) {
 	var p struct {
 		Initiator  string `json:"initiator"`
 		Name       string `json:"name"`
 		ObjectLock bool   `json:"objectLock"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
@@ -60,10 +66,7 @@ func bucketDelete(req *Request, _ Env) (job, error) {
 		// is deleted only with it.
 		Confirm string `json:"confirm"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
@@ -78,10 +81,7 @@ func bucketVersioning(req *Request, _ Env) (job, error) {
 		Bucket    string `json:"bucket"`
 		Enabled   *bool  `json:"enabled"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
@@ -104,10 +104,7 @@ func bucketLifecycle(req *Request, _ Env) (job, error) {
 		// Confirm accepts that rules which delete objects do so.
 		Confirm bool `json:"confirm"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
@@ -125,10 +122,7 @@ func bucketPublic(req *Request, _ Env) (job, error) {
 		Public    *bool  `json:"public"`
 		Prefix    string `json:"prefix"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
@@ -148,10 +142,7 @@ func keyCreate(req *Request, _ Env) (job, error) {
 		ReadOnly  bool     `json:"readOnly"`
 		Expires   string   `json:"expires"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
@@ -166,10 +157,7 @@ func keyRevoke(req *Request, _ Env) (job, error) {
 		Initiator string `json:"initiator"`
 		AccessKey string `json:"accessKey"`
 	}
-	if err := decodeParams(req.Params, &p); err != nil {
-		return nil, err
-	}
-	who, err := initiator(p.Initiator)
+	who, err := selfParams(req, &p, &p.Initiator)
 	if err != nil {
 		return nil, err
 	}
